@@ -1,0 +1,298 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+)
+
+// State is where a greenlet stands in its life.
+type State int32
+
+// The states of a greenlet, in the order it passes through them.
+const (
+	// StateNew: created, not yet started.
+	StateNew State = iota
+	// StateReady: queued for a run token.
+	StateReady
+	// StateRunning: holds a run token.
+	StateRunning
+	// StateParked: waiting at a cooperative point.
+	StateParked
+	// StateDead: finished, failed, or killed.
+	StateDead
+)
+
+func (s State) String() string {
+	switch s {
+	case StateNew:
+		return "new"
+	case StateReady:
+		return "ready"
+	case StateRunning:
+		return "running"
+	case StateParked:
+		return "parked"
+	case StateDead:
+		return "dead"
+	}
+	return "unknown"
+}
+
+// Outcome is how a greenlet's function ended, as the hub saw it.
+type Outcome struct {
+	// Err is the function's returned error, a *PanicError, or the kill cause.
+	Err error
+	// Killed reports that the greenlet ended because it was killed (including
+	// a kill before it ever ran).
+	Killed bool
+	// Started reports whether the function ever ran.
+	Started bool
+}
+
+// Task is what the hub runs as a greenlet. The spawn package builds the typed
+// Greenlet on it; most programs never use it directly.
+type Task struct {
+	// Name names the greenlet in dumps and monitor reports; empty gives
+	// "Greenlet-<id>".
+	Name string
+	// Run is the greenlet's function. It gets the greenlet's ctx.
+	Run func(ctx context.Context) error
+	// Done is called exactly once when the greenlet ends, on the goroutine
+	// that ends it and (for a greenlet that ran) while it still holds its run
+	// token, so it may make cooperative calls with the greenlet's ctx. For a
+	// greenlet killed before it ran, Done runs on the killer's goroutine.
+	Done func(ctx context.Context, o Outcome)
+}
+
+// gkey is the context key under which a greenlet's ctx carries its *G.
+type gkey struct{}
+
+// G is the hub's record of one greenlet. It is also the greenlet's
+// context.Context: Value(gkey) yields the G, everything else is the embedded
+// cancellable context, so context.Cause and derived contexts work unchanged.
+type G struct {
+	context.Context // a cancelCtx whose parent is WithoutCancel(spawn ctx)
+
+	hub    *Hub
+	id     uint64
+	name   string
+	task   Task
+	cancel context.CancelCauseFunc
+	// stopParent deregisters the propagation of the spawn ctx's cancellation.
+	stopParent func() bool
+
+	// Guarded by hub.mu.
+	state     atomic.Int32 // a State; written under hub.mu, read anywhere
+	spawner   *G           // cleared when this greenlet dies, so chains of dead parents are not retained
+	next      *G           // ready or capacity queue link
+	liveNext  *G
+	livePrev  *G
+	slot      int // run-token slot while running
+	waiter    *Waiter
+	reason    string // what a parked greenlet waits on, for dumps
+	worker    *worker
+	started   bool
+	delayed   bool          // registered by StartLater, waiting for its timer
+	wakeCh    chan struct{} // token delivery to a parked greenlet, cap 1
+	killDone  bool          // the kill panic was raised already
+	killed    atomic.Bool
+	deadCh    chan struct{} // closed at death; lazily made
+	deadMu    sync.Mutex
+	deadClose bool
+
+	localMu sync.Mutex
+	locals  map[any]any
+}
+
+// Value returns the greenlet for the hub's own key and defers to the embedded
+// context for everything else.
+func (g *G) Value(key any) any {
+	if _, ok := key.(gkey); ok {
+		return g
+	}
+	return g.Context.Value(key)
+}
+
+// ID returns the greenlet's id, unique within its process.
+func (g *G) ID() uint64 { return g.id }
+
+// Name returns the greenlet's name.
+func (g *G) Name() string { return g.name }
+
+// Hub returns the hub the greenlet runs on.
+func (g *G) Hub() *Hub { return g.hub }
+
+// State returns the greenlet's state at the moment of the call.
+func (g *G) State() State {
+	return State(g.state.Load())
+}
+
+// Spawner returns the greenlet that spawned g, or nil if g was spawned from
+// outside any greenlet or its spawner has since died (the hub keeps no chain
+// of dead ancestors alive).
+func (g *G) Spawner() *G {
+	g.hub.mu.Lock()
+	defer g.hub.mu.Unlock()
+	return g.spawner
+}
+
+// Started reports whether the greenlet's function has begun to run.
+func (g *G) Started() bool {
+	g.hub.mu.Lock()
+	defer g.hub.mu.Unlock()
+	return g.started
+}
+
+// Killed reports whether a kill was requested for the greenlet.
+func (g *G) Killed() bool { return g.killed.Load() }
+
+// Dead returns a channel closed once the greenlet has ended and its Task.Done
+// has returned. It does not block.
+func (g *G) Dead() <-chan struct{} {
+	g.deadMu.Lock()
+	defer g.deadMu.Unlock()
+	if g.deadCh == nil {
+		g.deadCh = make(chan struct{})
+		if g.deadClose {
+			close(g.deadCh)
+		}
+	}
+	return g.deadCh
+}
+
+func (g *G) markDead() {
+	g.deadMu.Lock()
+	g.deadClose = true
+	if g.deadCh != nil {
+		close(g.deadCh)
+	}
+	g.deadMu.Unlock()
+}
+
+// ErrKilled is the cause of a default kill. A greenlet killed with it counts
+// as successful, as gevent's GreenletExit does.
+var ErrKilled = errors.New("hub: greenlet killed")
+
+// Kill requests that g stop with cause (nil means ErrKilled). It never blocks.
+// A greenlet that has not started never runs; its Task.Done runs now, on the
+// caller's goroutine. A running or parked greenlet is stopped at its next
+// cooperative point. Killing a dead greenlet, or killing twice, does nothing
+// more. Kill reports whether this call delivered the kill.
+func (g *G) Kill(cause error) bool {
+	if cause == nil {
+		cause = ErrKilled
+	}
+	if !g.killed.CompareAndSwap(false, true) {
+		return false
+	}
+	h := g.hub
+	h.mu.Lock()
+	if State(g.state.Load()) == StateDead {
+		h.mu.Unlock()
+		return false
+	}
+	g.cancel(cause)
+	if !g.started {
+		// Never ran: it stays in its queue, marked dead, and is skipped there.
+		registered := State(g.state.Load()) == StateReady
+		g.state.Store(int32(StateDead))
+		if registered {
+			h.unlinkLiveLocked(g)
+		}
+		h.mu.Unlock()
+		g.finishUnstarted(cause, registered)
+		return true
+	}
+	w := g.waiter
+	h.mu.Unlock()
+	if w != nil {
+		w.cancelWake()
+	}
+	return true
+}
+
+func (g *G) finishUnstarted(cause error, registered bool) {
+	if g.stopParent != nil {
+		g.stopParent()
+	}
+	if g.task.Done != nil {
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					g.hub.reportError(g, newPanicError(r))
+				}
+			}()
+			g.task.Done(g, Outcome{Err: cause, Killed: true})
+		}()
+	}
+	g.dropLocals()
+	g.markDead()
+	if registered {
+		g.hub.noteDeath()
+	}
+}
+
+// Current returns the greenlet carried by ctx, or nil if ctx carries none.
+func Current(ctx context.Context) *G {
+	if ctx == nil {
+		return nil
+	}
+	g, _ := ctx.Value(gkey{}).(*G)
+	return g
+}
+
+// LoadLocal returns the greenlet-local value stored under key. The local
+// package builds Local[T] on it.
+func (g *G) LoadLocal(key any) (any, bool) {
+	g.localMu.Lock()
+	defer g.localMu.Unlock()
+	v, ok := g.locals[key]
+	return v, ok
+}
+
+// StoreLocal stores a greenlet-local value under key. Values are dropped when
+// the greenlet ends, even if its handle stays referenced. A key whose type has
+// a method InheritLocal() bool that returns true is copied into every
+// greenlet this one spawns, at spawn time.
+func (g *G) StoreLocal(key, v any) {
+	g.localMu.Lock()
+	defer g.localMu.Unlock()
+	if State(g.state.Load()) == StateDead {
+		return
+	}
+	if g.locals == nil {
+		g.locals = make(map[any]any)
+	}
+	g.locals[key] = v
+}
+
+// DeleteLocal removes the greenlet-local value stored under key.
+func (g *G) DeleteLocal(key any) {
+	g.localMu.Lock()
+	defer g.localMu.Unlock()
+	delete(g.locals, key)
+}
+
+type inheritable interface{ InheritLocal() bool }
+
+// inheritLocals copies the spawner's inheritable locals into g.
+func (g *G) inheritLocals(from *G) {
+	from.localMu.Lock()
+	defer from.localMu.Unlock()
+	for k, v := range from.locals {
+		if ik, ok := k.(inheritable); ok && ik.InheritLocal() {
+			if g.locals == nil {
+				g.locals = make(map[any]any)
+			}
+			g.locals[k] = v
+		}
+	}
+}
+
+func (g *G) dropLocals() {
+	g.localMu.Lock()
+	g.locals = nil
+	g.localMu.Unlock()
+}

@@ -1,0 +1,202 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"runtime/pprof"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// BlockedReport describes a greenlet that held a run token past the monitor's
+// threshold without reaching a cooperative point.
+type BlockedReport struct {
+	// Greenlet is the offender; Name and ID are copied from it.
+	Greenlet *G
+	Name     string
+	ID       uint64
+	// Blocked is how long it had held the token when reported.
+	Blocked time.Duration
+	// Stack is the offending goroutine's stack (from a goroutine profile), or
+	// empty if it could not be found.
+	Stack string
+}
+
+func (r BlockedReport) String() string {
+	return fmt.Sprintf("hub: greenlet %q (id %d) appears to be blocked: it has held a run token for %v without a cooperative point\n%s",
+		r.Name, r.ID, r.Blocked.Round(time.Millisecond), r.Stack)
+}
+
+// monitor watches the run tokens: a token whose holder has not changed for the
+// threshold is reported once per stall. It runs only while the hub has had
+// greenlets and has not been stopped.
+type monitor struct {
+	h       *Hub
+	epoch   time.Time
+	since   []atomic.Int64  // per token slot: when it was granted (ns since epoch)
+	seq     []atomic.Uint64 // per token slot: grants so far
+	mu      sync.Mutex
+	running bool
+	stopped bool
+	stopCh  chan struct{}
+	doneCh  chan struct{}
+}
+
+func (m *monitor) init(h *Hub) {
+	m.h = h
+	m.epoch = time.Now()
+	m.since = make([]atomic.Int64, h.cfg.parallelism)
+	m.seq = make([]atomic.Uint64, h.cfg.parallelism)
+}
+
+// granted records a token hand-off; called under hub.mu.
+func (m *monitor) granted(slot int) {
+	if m.h.cfg.threshold <= 0 {
+		return
+	}
+	m.seq[slot].Add(1)
+	m.since[slot].Store(int64(time.Since(m.epoch)))
+}
+
+// ensure starts the monitor goroutine if it is enabled and not running.
+func (m *monitor) ensure() {
+	if m.h.cfg.threshold <= 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.running || m.stopped {
+		return
+	}
+	m.running = true
+	m.stopCh = make(chan struct{})
+	m.doneCh = make(chan struct{})
+	go m.loop(m.stopCh, m.doneCh)
+}
+
+func (m *monitor) stop() {
+	m.mu.Lock()
+	m.stopped = true
+	running := m.running
+	m.running = false
+	m.mu.Unlock()
+	if running {
+		close(m.stopCh)
+		<-m.doneCh
+	}
+}
+
+func (m *monitor) loop(stop, done chan struct{}) {
+	defer close(done)
+	th := m.h.cfg.threshold
+	period := th / 4
+	if period < time.Millisecond {
+		period = time.Millisecond
+	}
+	t := time.NewTicker(period)
+	defer t.Stop()
+	reported := make([]uint64, len(m.seq))
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		now := time.Duration(time.Since(m.epoch))
+		for slot := range m.seq {
+			seq := m.seq[slot].Load()
+			held := now - time.Duration(m.since[slot].Load())
+			if seq == 0 || seq == reported[slot] || held < th {
+				continue
+			}
+			m.h.mu.Lock()
+			g := m.h.holders[slot]
+			var w *worker
+			if g != nil {
+				w = g.worker
+			}
+			m.h.mu.Unlock()
+			if g == nil || m.seq[slot].Load() != seq {
+				continue
+			}
+			reported[slot] = seq
+			r := BlockedReport{Greenlet: g, Name: g.name, ID: g.id, Blocked: held}
+			if w != nil {
+				r.Stack = stackOf(w.id)
+			}
+			m.report(r)
+		}
+	}
+}
+
+func (m *monitor) report(r BlockedReport) {
+	if f := m.h.cfg.onBlocked; f != nil {
+		defer func() {
+			if p := recover(); p != nil {
+				m.h.cfg.logger.Error("hub: blocking monitor report handler panicked", "panic", p)
+			}
+		}()
+		f(r)
+		return
+	}
+	m.h.cfg.logger.Warn("hub: greenlet appears to be blocked",
+		"greenlet", r.Name, "id", r.ID, "blocked", r.Blocked, "stack", r.Stack)
+}
+
+// stackOf finds the stack of the worker goroutine labelled id in a goroutine
+// profile.
+func stackOf(id string) string {
+	var buf bytes.Buffer
+	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
+		return ""
+	}
+	label := fmt.Sprintf("%q:%q", workerLabel, id)
+	for _, rec := range strings.Split(buf.String(), "\n\n") {
+		if strings.Contains(rec, label) {
+			return strings.TrimSpace(rec)
+		}
+	}
+	return ""
+}
+
+// Offload runs fn on a separate goroutine, off the run token, and waits for
+// it cooperatively: gevent's threadpool. Use it for calls that block in ways
+// the hub cannot see (a syscall, a cgo call, a mutex, an unpatched library).
+// fn gets ctx and should return when ctx is done. If the calling greenlet is
+// killed or ctx ends first, Offload returns at once (the kill lands here) and
+// fn's eventual result is discarded; fn keeps running until it returns.
+// Called outside a greenlet, Offload simply calls fn.
+func Offload[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
+	g := running(ctx)
+	if g == nil {
+		return fn(ctx)
+	}
+	g.checkKill()
+	w := &Waiter{g: g}
+	type result struct {
+		v   T
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		var r result
+		defer func() {
+			if p := recover(); p != nil {
+				r.err = newPanicError(p)
+			}
+			res <- r
+			w.Wake()
+		}()
+		r.v, r.err = fn(ctx)
+	}()
+	if err := w.Wait(ctx, "offload"); err != nil {
+		g.checkKill()
+		var zero T
+		return zero, err
+	}
+	r := <-res
+	return r.v, r.err
+}
