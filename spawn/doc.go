@@ -1,0 +1,34 @@
+// Package spawn provides typed greenlets: Spawn, SpawnLater, New and Start,
+// Join, Get, Kill, links, and the collection helpers JoinAll, KillAll, Wait
+// and IWait, with gevent's semantics read the Go way.
+//
+// A greenlet's function gets the greenlet's ctx and returns (T, error):
+//
+//	g := spawn.Spawn(ctx, func(ctx context.Context) (int, error) {
+//		if err := hub.Sleep(ctx, 10*time.Millisecond); err != nil {
+//			return 0, err
+//		}
+//		return 42, nil
+//	})
+//	v, err := g.Get(ctx) // 42, nil
+//
+// Scheduling follows package hub: a greenlet spawned by a running greenlet
+// starts when the spawner reaches a cooperative point, greenlets start FIFO,
+// and Join, Get, Kill, JoinAll, Wait and IWait are cooperative points.
+//
+// # Differences from gevent, on purpose
+//
+//   - Cancelling the ctx passed to Spawn kills the greenlet with the ctx's
+//     cause; so killing a greenlet kills the children it spawned with its own
+//     ctx (structured cancellation, as errgroup and Trio do). A child spawned
+//     with context.WithoutCancel(ctx) outlives a kill of its spawner, as every
+//     gevent greenlet does. A child outlives its spawner's normal return
+//     either way (gevent test item 21).
+//   - Links run synchronously, in registration order, on the goroutine that
+//     ended the greenlet (gevent runs each in a new greenlet). They may make
+//     cooperative calls; a link added after death runs at once on the caller.
+//   - A default kill leaves Value at the zero value (gevent stores the
+//     GreenletExit instance); Killed reports it.
+//   - A failure is reported to the hub's error handler only if no link was
+//     registered when the greenlet ended (gevent prints every failure).
+package spawn

@@ -1,0 +1,385 @@
+package spawn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gevent-go/gevent/hub"
+)
+
+// ErrNilGreenlet is returned by operations on a nil *Greenlet.
+var ErrNilGreenlet = errors.New("spawn: nil greenlet")
+
+// ErrJoinSelf is returned when a greenlet tries to join (or blocking-kill)
+// itself, which could never return.
+var ErrJoinSelf = errors.New("spawn: greenlet joining itself")
+
+// Option configures a greenlet at creation.
+type Option func(*options)
+
+type options struct {
+	hub  *hub.Hub
+	name string
+}
+
+// WithHub runs the greenlet on h instead of the hub of the spawning greenlet
+// (or the default hub when spawned from outside any greenlet).
+func WithHub(h *hub.Hub) Option { return func(o *options) { o.hub = h } }
+
+// WithName names the greenlet in dumps, monitor reports and error logs.
+func WithName(name string) Option { return func(o *options) { o.name = name } }
+
+// Greenlet is a typed green thread: a function returning (T, error) that runs
+// on a hub under the scheduling contract of package hub. Its methods are safe
+// for concurrent use. The zero value is not usable; create greenlets with
+// Spawn, SpawnLater or New.
+type Greenlet[T any] struct {
+	g  *hub.G
+	fn func(ctx context.Context) (T, error)
+
+	ret T // written by the greenlet's own goroutine before Done publishes it
+
+	mu       sync.Mutex
+	ready    bool
+	value    T
+	err      error
+	killed   bool
+	links    []link[T]
+	nextLink LinkID
+}
+
+type linkKind uint8
+
+const (
+	linkAny linkKind = iota
+	linkValue
+	linkError
+	linkRaw // Subscribe: no greenlet argument
+)
+
+type link[T any] struct {
+	id   LinkID
+	kind linkKind
+	fn   func(*Greenlet[T])
+	raw  func()
+}
+
+// LinkID identifies a registered link, for Unlink.
+type LinkID uint64
+
+// New creates a greenlet for fn without starting it; Start or StartLater
+// starts it. ctx is the spawn ctx: the greenlet's own ctx inherits its values,
+// cancelling it kills the greenlet (with the ctx's cause), and a greenlet it
+// carries becomes the spawner and lends its hub. New panics if fn is nil.
+func New[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opts ...Option) *Greenlet[T] {
+	if fn == nil {
+		panic("spawn: nil function")
+	}
+	o := options{}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	h := o.hub
+	if h == nil {
+		h = hub.For(ctx)
+	}
+	gr := &Greenlet[T]{fn: fn}
+	gr.g = h.NewGreenlet(ctx, hub.Task{Name: o.name, Run: gr.run, Done: gr.done})
+	return gr
+}
+
+// Spawn creates a greenlet for fn and starts it: gevent's spawn. It never
+// blocks. Called from a greenlet, the new one runs only once the caller
+// reaches a cooperative point (with P = 1), after greenlets started before
+// it. Spawn panics if fn is nil. On a stopped hub the greenlet ends at once,
+// without running, with an error matching hub.ErrHubStopped.
+func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opts ...Option) *Greenlet[T] {
+	gr := New(ctx, fn, opts...)
+	gr.g.Start()
+	return gr
+}
+
+// SpawnLater creates a greenlet for fn and starts it after d, on the hub's
+// timer; it never blocks. A negative d ends the greenlet at once, without
+// running, with an error matching hub.ErrNegativeDuration.
+func SpawnLater[T any](ctx context.Context, d time.Duration, fn func(ctx context.Context) (T, error), opts ...Option) *Greenlet[T] {
+	gr := New(ctx, fn, opts...)
+	if err := gr.g.StartLater(d); err != nil {
+		gr.g.Kill(fmt.Errorf("spawn: spawn later by %v: %w", d, err))
+	}
+	return gr
+}
+
+// Start queues the greenlet to run; it never blocks. It does nothing on a
+// greenlet already started, finished or killed: a greenlet never restarts.
+func (gr *Greenlet[T]) Start() { gr.g.Start() }
+
+// StartLater starts the greenlet after d; it never blocks. A negative d is
+// an error matching hub.ErrNegativeDuration, and the greenlet stays unstarted.
+func (gr *Greenlet[T]) StartLater(d time.Duration) error {
+	if err := gr.g.StartLater(d); err != nil {
+		return fmt.Errorf("spawn: start later by %v: %w", d, err)
+	}
+	return nil
+}
+
+func (gr *Greenlet[T]) run(ctx context.Context) error {
+	v, err := gr.fn(ctx)
+	gr.ret = v
+	return err
+}
+
+// done publishes the outcome and fires the links, in registration order, on
+// the goroutine that ended the greenlet.
+func (gr *Greenlet[T]) done(_ context.Context, o hub.Outcome) {
+	gr.mu.Lock()
+	gr.ready = true
+	gr.killed = o.Killed
+	switch {
+	case o.Killed && errors.Is(o.Err, hub.ErrKilled):
+		// A default kill counts as success, with the zero value (gevent's
+		// GreenletExit).
+	case o.Err != nil:
+		gr.err = o.Err
+	default:
+		gr.value = gr.ret
+	}
+	var zero T
+	gr.ret = zero
+	observed := len(gr.links) > 0
+	failed := gr.err != nil
+	gr.mu.Unlock()
+	if failed && !observed {
+		gr.g.Hub().ReportError(gr.g, gr.err)
+	}
+	gr.fireLinks()
+}
+
+// fireLinks calls every registered link once, in registration order. A link
+// unlinked while others fire is not called. A panicking link is reported to
+// the hub's error handler and does not stop the others.
+func (gr *Greenlet[T]) fireLinks() {
+	for {
+		gr.mu.Lock()
+		if len(gr.links) == 0 {
+			gr.mu.Unlock()
+			return
+		}
+		l := gr.links[0]
+		gr.links = gr.links[1:]
+		ok := gr.err == nil
+		gr.mu.Unlock()
+		if (l.kind == linkValue && !ok) || (l.kind == linkError && ok) {
+			continue
+		}
+		gr.callLink(l)
+	}
+}
+
+func (gr *Greenlet[T]) callLink(l link[T]) {
+	defer func() {
+		if r := recover(); r != nil {
+			if hub.IsKill(r) {
+				panic(r)
+			}
+			gr.g.Hub().ReportError(gr.g, fmt.Errorf("spawn: link of %s panicked: %w", gr.g.Name(), &hub.PanicError{Value: r}))
+		}
+	}()
+	if l.raw != nil {
+		l.raw()
+		return
+	}
+	l.fn(gr)
+}
+
+func (gr *Greenlet[T]) addLink(l link[T]) LinkID {
+	gr.mu.Lock()
+	gr.nextLink++
+	l.id = gr.nextLink
+	gr.links = append(gr.links, l)
+	ready := gr.ready
+	gr.mu.Unlock()
+	if ready {
+		// Linked after death: fire now, still in registration order relative
+		// to links added later.
+		gr.fireLinks()
+	}
+	return l.id
+}
+
+// Link registers fn to be called with the greenlet once it is ready (finished,
+// failed or killed), in registration order. A link added after the greenlet
+// died fires at once, on the caller's goroutine; otherwise it fires on the
+// goroutine that ended the greenlet, which may make cooperative calls. It never
+// blocks. A panicking link is reported to the hub's error handler.
+func (gr *Greenlet[T]) Link(fn func(*Greenlet[T])) LinkID {
+	return gr.addLink(link[T]{kind: linkAny, fn: fn})
+}
+
+// LinkValue is Link for success only: fn never fires for a failure.
+func (gr *Greenlet[T]) LinkValue(fn func(*Greenlet[T])) LinkID {
+	return gr.addLink(link[T]{kind: linkValue, fn: fn})
+}
+
+// LinkError is Link for failure only: fn never fires for a success.
+func (gr *Greenlet[T]) LinkError(fn func(*Greenlet[T])) LinkID {
+	return gr.addLink(link[T]{kind: linkError, fn: fn})
+}
+
+// Unlink removes the link id and reports whether it was still registered
+// (false once it fired). It never blocks.
+func (gr *Greenlet[T]) Unlink(id LinkID) bool {
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	for i, l := range gr.links {
+		if l.id == id {
+			gr.links = append(gr.links[:i:i], gr.links[i+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
+// Subscribe calls fn once the greenlet is ready (at once if it already is),
+// like a link without an argument; it is what Wait and IWait use. fn must not
+// block. The returned cancel removes the subscription. It never blocks.
+func (gr *Greenlet[T]) Subscribe(fn func()) (cancel func()) {
+	id := gr.addLink(link[T]{kind: linkRaw, raw: fn})
+	return func() { gr.Unlink(id) }
+}
+
+// Join waits until the greenlet is ready and returns nil, or returns ctx's
+// cause if ctx ends first. It never returns the greenlet's own error (use
+// Get). From a greenlet it is a cooperative point: a kill of the caller lands
+// here. Joining a nil greenlet returns ErrNilGreenlet; a greenlet joining
+// itself gets ErrJoinSelf.
+func (gr *Greenlet[T]) Join(ctx context.Context) error {
+	if gr == nil {
+		return ErrNilGreenlet
+	}
+	if gr.Ready() {
+		return nil
+	}
+	if hub.Current(ctx) == gr.g {
+		return ErrJoinSelf
+	}
+	w := hub.NewWaiter(ctx)
+	cancel := gr.Subscribe(func() { w.Wake() })
+	if err := w.Wait(ctx, "join "+gr.g.Name()); err != nil {
+		cancel()
+		if cerr := hub.Checkpoint(ctx); cerr != nil {
+			return cerr
+		}
+		return err
+	}
+	return nil
+}
+
+// Get waits like Join, then returns the greenlet's value or its error. A
+// panic in the greenlet comes back as a *hub.PanicError carrying the panic
+// value and stack; a kill with an error comes back as that error; a default
+// kill is a success with the zero value. If ctx ends first, Get returns ctx's
+// cause (which matches hub.ErrTimeout for a hub.WithTimeout deadline).
+func (gr *Greenlet[T]) Get(ctx context.Context) (T, error) {
+	var zero T
+	if err := gr.Join(ctx); err != nil {
+		return zero, err
+	}
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	return gr.value, gr.err
+}
+
+// KillAsync requests that the greenlet stop with cause (nil is the default
+// kill, which counts as success), and returns at once. A greenlet that never
+// started never runs, and its links fire now, on the caller's goroutine.
+// A running or parked one stops at its next cooperative point. Repeated kills
+// and kills of a finished greenlet do nothing.
+func (gr *Greenlet[T]) KillAsync(cause error) {
+	if gr == nil {
+		return
+	}
+	gr.g.Kill(cause)
+}
+
+// Kill is KillAsync followed by Join: it blocks until the greenlet is dead or
+// ctx ends (then it returns ctx's cause and the greenlet may live on, as a
+// gevent greenlet that swallows GreenletExit does). Killing the calling
+// greenlet itself lands the kill at once. Killing a nil greenlet returns
+// ErrNilGreenlet.
+func (gr *Greenlet[T]) Kill(ctx context.Context, cause error) error {
+	if gr == nil {
+		return ErrNilGreenlet
+	}
+	gr.g.Kill(cause)
+	if hub.Current(ctx) == gr.g {
+		return hub.Checkpoint(ctx)
+	}
+	return gr.Join(ctx)
+}
+
+// Ready reports whether the greenlet has finished, failed or been killed.
+func (gr *Greenlet[T]) Ready() bool {
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	return gr.ready
+}
+
+// Successful reports whether the greenlet is ready without an error (a
+// default kill counts as success).
+func (gr *Greenlet[T]) Successful() bool {
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	return gr.ready && gr.err == nil
+}
+
+// Started reports whether the greenlet's function has begun to run.
+func (gr *Greenlet[T]) Started() bool { return gr.g.Started() }
+
+// Killed reports whether the greenlet ended because it was killed.
+func (gr *Greenlet[T]) Killed() bool {
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	return gr.killed
+}
+
+// Value returns the greenlet's value once it succeeded, else the zero value.
+func (gr *Greenlet[T]) Value() T {
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	return gr.value
+}
+
+// Err returns the greenlet's error once it failed, else nil.
+func (gr *Greenlet[T]) Err() error {
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	return gr.err
+}
+
+// Name returns the greenlet's name ("Greenlet-<id>" unless WithName gave one).
+func (gr *Greenlet[T]) Name() string { return gr.g.Name() }
+
+// ID returns the greenlet's process-unique id.
+func (gr *Greenlet[T]) ID() uint64 { return gr.g.ID() }
+
+// G returns the hub's record of the greenlet (state, spawner, locals).
+func (gr *Greenlet[T]) G() *hub.G { return gr.g }
+
+// Spawner returns the greenlet that spawned this one while it is alive, else nil.
+func (gr *Greenlet[T]) Spawner() *hub.G { return gr.g.Spawner() }
+
+// Done returns a channel closed once the greenlet is ready and its links have
+// fired. It never blocks; receiving from it blocks the plain Go way (from a
+// greenlet, use Join, which is cooperative).
+func (gr *Greenlet[T]) Done() <-chan struct{} { return gr.g.Dead() }
+
+func (gr *Greenlet[T]) String() string {
+	return fmt.Sprintf("Greenlet(%d %q %s)", gr.g.ID(), gr.g.Name(), gr.g.State())
+}

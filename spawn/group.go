@@ -1,0 +1,214 @@
+package spawn
+
+import (
+	"context"
+	"iter"
+	"slices"
+	"sync"
+
+	"github.com/gevent-go/gevent/hub"
+)
+
+// Waitable is anything Wait and IWait can wait on: greenlets, and the hub's
+// Event and AsyncResult.
+type Waitable interface {
+	// Ready reports whether the object is ready.
+	Ready() bool
+	// Subscribe calls fn once the object is ready (at once if it already is);
+	// fn must not block. cancel removes the subscription.
+	Subscribe(fn func()) (cancel func())
+}
+
+// Handle is the untyped view of a *Greenlet[T], for collections of greenlets
+// of different result types.
+type Handle interface {
+	Waitable
+	ID() uint64
+	Name() string
+	Err() error
+	Successful() bool
+	Started() bool
+	KillAsync(cause error)
+	Join(ctx context.Context) error
+	Kill(ctx context.Context, cause error) error
+	G() *hub.G
+}
+
+var _ Handle = (*Greenlet[int])(nil)
+
+// readyOrder collects the indexes of objects in the order they become ready,
+// and wakes one cooperative waiter at a time.
+type readyOrder struct {
+	mu      sync.Mutex
+	order   []int
+	pos     int
+	w       *hub.Waiter
+	cancels []func()
+}
+
+func watch[H Waitable](objs []H) *readyOrder {
+	r := &readyOrder{cancels: make([]func(), 0, len(objs))}
+	for i, o := range objs {
+		r.cancels = append(r.cancels, o.Subscribe(func() {
+			r.mu.Lock()
+			r.order = append(r.order, i)
+			w := r.w
+			r.w = nil
+			r.mu.Unlock()
+			if w != nil {
+				w.Wake()
+			}
+		}))
+	}
+	return r
+}
+
+// next returns the index of the next object to become ready, waiting for it
+// cooperatively, or ctx's cause.
+func (r *readyOrder) next(ctx context.Context) (int, error) {
+	for {
+		r.mu.Lock()
+		if r.pos < len(r.order) {
+			i := r.order[r.pos]
+			r.pos++
+			r.mu.Unlock()
+			return i, nil
+		}
+		w := hub.NewWaiter(ctx)
+		r.w = w
+		r.mu.Unlock()
+		if err := w.Wait(ctx, "wait"); err != nil {
+			r.mu.Lock()
+			if r.w == w {
+				r.w = nil
+			}
+			r.mu.Unlock()
+			if cerr := hub.Checkpoint(ctx); cerr != nil {
+				return -1, cerr
+			}
+			return -1, err
+		}
+	}
+}
+
+func (r *readyOrder) stop() {
+	for _, c := range r.cancels {
+		c()
+	}
+}
+
+// JoinOption modifies JoinAll.
+type JoinOption func(*joinOptions)
+
+type joinOptions struct {
+	count      int
+	raiseError bool
+}
+
+// JoinCount makes JoinAll return once n greenlets are ready (n <= 0: all).
+func JoinCount(n int) JoinOption { return func(o *joinOptions) { o.count = n } }
+
+// RaiseError makes JoinAll return at once with the error of the first
+// greenlet to finish with an error (by finishing order); the others keep
+// running.
+func RaiseError() JoinOption { return func(o *joinOptions) { o.raiseError = true } }
+
+// JoinAll waits until all of gs (or JoinCount of them) are ready and returns
+// the ready ones in the order they finished (gevent's joinall). If ctx ends
+// first it returns those that finished so far and ctx's cause. With
+// RaiseError it returns at the first failure with that greenlet's error. It is
+// a cooperative point. Nil entries are ignored.
+func JoinAll[H Handle](ctx context.Context, gs []H, opts ...JoinOption) ([]H, error) {
+	var o joinOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	gs = nonNil(gs)
+	want := len(gs)
+	if o.count > 0 && o.count < want {
+		want = o.count
+	}
+	r := watch(gs)
+	defer r.stop()
+	done := make([]H, 0, want)
+	for len(done) < want {
+		i, err := r.next(ctx)
+		if err != nil {
+			return done, err
+		}
+		done = append(done, gs[i])
+		if o.raiseError {
+			if err := gs[i].Err(); err != nil {
+				return done, err
+			}
+		}
+	}
+	return done, hub.Checkpoint(ctx)
+}
+
+// KillAll kills every greenlet of gs (never-started ones never run; their
+// links fire now) and waits until all are dead, or returns ctx's cause if ctx
+// ends first (the survivors keep running). cause nil is the default kill. It
+// is a cooperative point.
+func KillAll[H Handle](ctx context.Context, gs []H, cause error) error {
+	gs = nonNil(gs)
+	for _, g := range gs {
+		g.KillAsync(cause)
+	}
+	_, err := JoinAll(ctx, gs)
+	return err
+}
+
+// Wait returns the objects that become ready, in ready order, once count of
+// them are (count <= 0: all), or what is ready when ctx ends. It is a
+// cooperative point. gevent's wait(objects, count=...).
+func Wait[H Waitable](ctx context.Context, objs []H, count int) []H {
+	if count <= 0 || count > len(objs) {
+		count = len(objs)
+	}
+	r := watch(objs)
+	defer r.stop()
+	out := make([]H, 0, count)
+	for len(out) < count {
+		i, err := r.next(ctx)
+		if err != nil {
+			break
+		}
+		out = append(out, objs[i])
+	}
+	return out
+}
+
+// IWait yields the objects in the order they become ready (gevent's iwait),
+// for use with for range. The iteration ends when every object was yielded,
+// when ctx ends, or when the loop breaks; the subscriptions are removed then.
+// Each step is a cooperative point.
+func IWait[H Waitable](ctx context.Context, objs []H) iter.Seq[H] {
+	return func(yield func(H) bool) {
+		r := watch(objs)
+		defer r.stop()
+		for range objs {
+			i, err := r.next(ctx)
+			if err != nil || !yield(objs[i]) {
+				return
+			}
+		}
+	}
+}
+
+// nonNil drops nil entries (nil interfaces and nil *Greenlet pointers).
+func nonNil[H Handle](gs []H) []H {
+	isNil := func(g H) bool {
+		if any(g) == nil {
+			return true
+		}
+		n, ok := any(g).(interface{ isNil() bool })
+		return ok && n.isNil()
+	}
+	if !slices.ContainsFunc(gs, isNil) {
+		return gs
+	}
+	return slices.DeleteFunc(slices.Clone(gs), isNil)
+}
+
+func (gr *Greenlet[T]) isNil() bool { return gr == nil }
