@@ -91,8 +91,8 @@ type G struct {
 	livePrev  *G
 	slot      int // run-token slot while running
 	waiter    *Waiter
-	reason    string // what a parked greenlet waits on, for dumps
-	worker    *worker
+	reason    string                 // what a parked greenlet waits on, for dumps
+	worker    atomic.Pointer[worker] // the worker goroutine running it, for monitor stacks
 	started   bool
 	delayed   bool          // registered by StartLater, waiting for its timer
 	wakeCh    chan struct{} // token delivery to a parked greenlet, cap 1

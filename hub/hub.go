@@ -322,8 +322,9 @@ func (h *Hub) noteDeath() {
 // Stop stops the hub: nothing more can be spawned on it, every registered
 // greenlet is killed with ErrHubStopped, and Stop waits, until ctx is done,
 // for them to end; then it stops the timers and the monitor and releases the
-// ants pool. It returns ctx's error if greenlets outlived the deadline (they
-// keep their goroutines). Calling Stop from a greenlet of the hub itself is an
+// ants pool. If greenlets outlive ctx, Stop returns an error wrapping ctx's
+// cause and leaves the hub's workers and timers running for them; a later
+// Stop finishes the job. Calling Stop from a greenlet of the hub itself is an
 // error. Stop is idempotent.
 func (h *Hub) Stop(ctx context.Context) error {
 	if g := Current(ctx); g != nil && g.hub == h {
@@ -339,12 +340,14 @@ func (h *Hub) Stop(ctx context.Context) error {
 	for _, g := range victims {
 		g.Kill(ErrHubStopped)
 	}
-	waited := h.Wait(ctx)
+	if !h.Wait(ctx) {
+		// The survivors keep their workers and timers; a later Stop finishes.
+		return fmt.Errorf("hub: stop: greenlets still alive: %w", context.Cause(ctx))
+	}
 	h.tm.stop()
 	h.mon.stop()
-	if !waited {
-		h.pool.Release()
-		return fmt.Errorf("hub: stop: greenlets still alive: %w", context.Cause(ctx))
+	if h.pool.IsClosed() {
+		return nil
 	}
 	if err := h.pool.ReleaseContext(ctx); err != nil {
 		return fmt.Errorf("hub: stop: releasing workers: %w", err)

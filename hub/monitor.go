@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -116,7 +118,7 @@ func (m *monitor) loop(stop, done chan struct{}) {
 			g := m.h.holders[slot]
 			var w *worker
 			if g != nil {
-				w = g.worker
+				w = g.worker.Load()
 			}
 			m.h.mu.Unlock()
 			if g == nil || m.seq[slot].Load() != seq {
@@ -147,7 +149,9 @@ func (m *monitor) report(r BlockedReport) {
 }
 
 // stackOf finds the stack of the worker goroutine labelled id in a goroutine
-// profile.
+// profile. The profile's text form drops runtime frames, which are the
+// interesting ones for a stall (runtime.chanrecv1, a syscall), so the record's
+// program counters are symbolized here in full.
 func stackOf(id string) string {
 	var buf bytes.Buffer
 	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
@@ -155,9 +159,30 @@ func stackOf(id string) string {
 	}
 	label := fmt.Sprintf("%q:%q", workerLabel, id)
 	for _, rec := range strings.Split(buf.String(), "\n\n") {
-		if strings.Contains(rec, label) {
+		if !strings.Contains(rec, label) {
+			continue
+		}
+		head, _, _ := strings.Cut(strings.TrimSpace(rec), "\n")
+		_, addrs, ok := strings.Cut(head, " @ ")
+		if !ok {
 			return strings.TrimSpace(rec)
 		}
+		var pcs []uintptr
+		for _, a := range strings.Fields(addrs) {
+			if pc, err := strconv.ParseUint(a, 0, 64); err == nil {
+				pcs = append(pcs, uintptr(pc))
+			}
+		}
+		var b strings.Builder
+		frames := runtime.CallersFrames(pcs)
+		for {
+			f, more := frames.Next()
+			fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
+			if !more {
+				break
+			}
+		}
+		return b.String()
 	}
 	return ""
 }

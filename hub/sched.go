@@ -299,7 +299,7 @@ func (h *Hub) runWorker(g *G) {
 	h.mu.Unlock()
 	pprof.SetGoroutineLabels(w.labels)
 	for g != nil {
-		g.worker = w
+		g.worker.Store(w)
 		h.execute(g)
 		var fresh bool
 		g, fresh = h.exit(g)
@@ -368,7 +368,7 @@ func (h *Hub) exit(g *G) (*G, bool) {
 	h.mu.Lock()
 	g.state.Store(int32(StateDead))
 	g.spawner = nil
-	g.worker = nil
+	g.worker.Store(nil)
 	h.live--
 	h.unlinkLiveLocked(g)
 	n, fresh := h.handoffLocked(g.slot, true)
