@@ -52,7 +52,7 @@ func (h *Hub) Dump(w io.Writer) error {
 		stats.Pending, stats.Live, stats.Spawned, stats.Switches)
 	var walk func(n *node, prefix string)
 	walk = func(n *node, prefix string) {
-		fmt.Fprintf(&b, "%s+--- #%d %q %s", prefix, n.g.id, n.g.name, n.state)
+		fmt.Fprintf(&b, "%s+--- #%d %q %s", prefix, n.g.id, n.g.Name(), n.state)
 		if n.reason != "" {
 			fmt.Fprintf(&b, " on %s", n.reason)
 		}

@@ -234,7 +234,7 @@ func (h *Hub) reportError(g *G, err error) {
 	}
 	args := []any{"error", err}
 	if g != nil {
-		args = append(args, "greenlet", g.name, "id", g.id)
+		args = append(args, "greenlet", g.Name(), "id", g.id)
 	}
 	var pe *PanicError
 	if errors.As(err, &pe) {

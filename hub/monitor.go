@@ -125,7 +125,7 @@ func (m *monitor) loop(stop, done chan struct{}) {
 				continue
 			}
 			reported[slot] = seq
-			r := BlockedReport{Greenlet: g, Name: g.name, ID: g.id, Blocked: held}
+			r := BlockedReport{Greenlet: g, Name: g.Name(), ID: g.id, Blocked: held}
 			if w != nil {
 				r.Stack = stackOf(w.id)
 			}
