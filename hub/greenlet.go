@@ -120,7 +120,7 @@ type G struct {
 	worker    atomic.Pointer[worker] // the worker goroutine running it, for monitor stacks
 	started   bool
 	delayed   bool          // registered by StartLater, waiting for its timer
-	wakeCh    chan struct{} // token delivery to a parked greenlet, cap 1
+	wakeCh    chan struct{} // its worker's wake channel: token delivery while parked
 	killDone  bool          // the kill panic was raised already
 	killed    atomic.Bool
 	deadCh    chan struct{} // closed at death; lazily made

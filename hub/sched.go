@@ -48,6 +48,10 @@ var nextID atomic.Uint64
 type worker struct {
 	id     string
 	labels context.Context
+	// wake delivers the run token to the greenlet parked on this worker; a
+	// greenlet keeps its worker while parked, so one channel per worker
+	// serves every greenlet it ever runs.
+	wake chan struct{}
 }
 
 func (h *Hub) getWorkerLocked() *worker {
@@ -57,7 +61,7 @@ func (h *Hub) getWorkerLocked() *worker {
 		return w
 	}
 	id := strconv.FormatUint(nextWorkerID.Add(1), 10)
-	return &worker{id: id, labels: pprof.WithLabels(context.Background(), pprof.Labels(workerLabel, id))}
+	return &worker{id: id, labels: pprof.WithLabels(context.Background(), pprof.Labels(workerLabel, id)), wake: make(chan struct{}, 1)}
 }
 
 var nextWorkerID atomic.Uint64
@@ -173,7 +177,7 @@ func (g *G) StartLater(d time.Duration) error {
 	g.state.Store(int32(StateReady)) // killable as a queued, never-run greenlet
 	g.delayed = true
 	h.mu.Unlock()
-	h.tm.add(h, d, func() { h.startDelayed(g) })
+	h.tm.add(h, d, func() { h.startDelayed(g) }, nil)
 	return nil
 }
 
@@ -343,6 +347,7 @@ func (h *Hub) runWorker(g *G) {
 	pprof.SetGoroutineLabels(w.labels)
 	for g != nil {
 		g.worker.Store(w)
+		g.wakeCh = w.wake
 		h.execute(g)
 		var fresh bool
 		g, fresh = h.exit(g)
@@ -473,9 +478,6 @@ func (h *Hub) park(g *G, w *Waiter, reason string) {
 		h.mu.Unlock()
 		return
 	}
-	if g.wakeCh == nil {
-		g.wakeCh = make(chan struct{}, 1)
-	}
 	g.state.Store(int32(StateParked))
 	g.waiter = w
 	g.reason = reason
@@ -523,9 +525,6 @@ func Yield(ctx context.Context) error {
 		h.mu.Unlock()
 		return nil
 	}
-	if g.wakeCh == nil {
-		g.wakeCh = make(chan struct{}, 1)
-	}
 	slot := g.slot
 	g.slot = -1
 	g.state.Store(int32(StateReady))
@@ -557,9 +556,6 @@ func Blocking(ctx context.Context, reason string, fn func()) {
 	g.checkKill()
 	h := g.hub
 	h.mu.Lock()
-	if g.wakeCh == nil {
-		g.wakeCh = make(chan struct{}, 1)
-	}
 	g.state.Store(int32(StateParked))
 	g.reason = reason
 	n, fresh := h.handoffLocked(g.slot, false)

@@ -147,10 +147,11 @@ func BenchmarkParkedMemory(b *testing.B) {
 			return wg.Wait
 		})
 	})
-	b.Run("greenlet-event", func(b *testing.B) {
-		h := hub.MustNew()
-		defer h.Stop(context.Background())
+	b.Run("greenlet-sleep", func(b *testing.B) {
 		measure(b, func(release chan struct{}) func() {
+			// A fresh hub each time: a stopped hub's workers are gone, so the
+			// next measurement does not find their stacks already in use.
+			h := hub.MustNew()
 			var gs []*spawn.Greenlet[int]
 			_ = h.Run(context.Background(), func(ctx context.Context) error {
 				for range parkedN {
@@ -165,6 +166,7 @@ func BenchmarkParkedMemory(b *testing.B) {
 			}
 			return func() {
 				_ = spawn.KillAll(context.Background(), gs, nil)
+				_ = h.Stop(context.Background())
 			}
 		})
 	})
