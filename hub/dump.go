@@ -28,7 +28,7 @@ func (h *Hub) Dump(w io.Writer) error {
 		nodes[g] = n
 		order = append(order, n)
 	}
-	stats := Stats{Live: h.live, Pending: h.count, Spawned: h.spawned.Load(), Switches: h.switches.Load()}
+	stats := Stats{Live: h.live, Pending: h.count, Spawned: h.spawned.Load(), Switches: h.switches}
 	h.mu.Unlock()
 	slices.SortFunc(order, func(a, b *node) int {
 		switch {

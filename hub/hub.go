@@ -35,7 +35,7 @@ type Hub struct {
 	workers  []*worker // idle worker labels, reused
 
 	spawned  atomic.Uint64
-	switches atomic.Uint64
+	switches uint64 // guarded by mu
 }
 
 type config struct {
@@ -203,7 +203,7 @@ type Stats struct {
 func (h *Hub) Stats() Stats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s := Stats{Live: h.live, Pending: h.count, Spawned: h.spawned.Load(), Switches: h.switches.Load()}
+	s := Stats{Live: h.live, Pending: h.count, Spawned: h.spawned.Load(), Switches: h.switches}
 	for _, g := range h.holders {
 		if g != nil {
 			s.Running++

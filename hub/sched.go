@@ -483,8 +483,8 @@ func (h *Hub) park(g *G, w *Waiter, reason string) {
 	g.reason = reason
 	n, fresh := h.handoffLocked(g.slot, false)
 	g.slot = -1
+	h.switches++
 	h.mu.Unlock()
-	h.switches.Add(1)
 	h.dispatch(n, fresh)
 	<-g.wakeCh
 }
@@ -530,8 +530,8 @@ func Yield(ctx context.Context) error {
 	g.state.Store(int32(StateReady))
 	h.readyQ.push(g)
 	n, fresh := h.handoffLocked(slot, false)
+	h.switches++
 	h.mu.Unlock()
-	h.switches.Add(1)
 	h.dispatch(n, fresh)
 	<-g.wakeCh
 	g.checkKill()
@@ -560,8 +560,8 @@ func Blocking(ctx context.Context, reason string, fn func()) {
 	g.reason = reason
 	n, fresh := h.handoffLocked(g.slot, false)
 	g.slot = -1
+	h.switches++
 	h.mu.Unlock()
-	h.switches.Add(1)
 	h.dispatch(n, fresh)
 
 	fn()
