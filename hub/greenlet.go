@@ -327,3 +327,24 @@ func (g *G) dropLocals() {
 	g.locals = nil
 	g.localMu.Unlock()
 }
+
+// Detach returns a ctx with ctx's values, deadline and cancellation but
+// without its greenlet: hand it to plain goroutines a greenlet starts, so
+// their hub calls block the ordinary Go way instead of acting on the
+// greenlet's run token from the wrong goroutine. A kill of the greenlet still
+// cancels the detached ctx.
+func Detach(ctx context.Context) context.Context {
+	if Current(ctx) == nil {
+		return ctx
+	}
+	return detached{ctx}
+}
+
+type detached struct{ context.Context }
+
+func (d detached) Value(key any) any {
+	if _, ok := key.(gkey); ok {
+		return nil
+	}
+	return d.Context.Value(key)
+}
