@@ -3,11 +3,11 @@ package monkey_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"strings"
 	"sync"
