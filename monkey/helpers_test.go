@@ -164,9 +164,9 @@ func (m *monitorLog) all() []hub.BlockedReport {
 	return slices.Clone(m.reports)
 }
 
-// fakeDNS is a DNS server on 127.0.0.1 (UDP) that answers A queries for
-// every name with 127.0.0.2 and AAAA queries with no record, once gate is
-// closed (nil gate: at once). Resolvers reach it through a Dial hook that
+// fakeDNS is a DNS server on 127.0.0.1 (UDP) that answers A queries with
+// 127.0.0.1 for localhost and 127.0.0.2 for every other name, and AAAA
+// queries with no record, once gate is closed (nil gate: at once). Resolvers reach it through a Dial hook that
 // ignores the server address: no query ever leaves the loopback interface.
 type fakeDNS struct {
 	conn    net.PacketConn
@@ -227,9 +227,13 @@ func answer(query []byte) []byte {
 	}
 	qq := q.Questions[0]
 	if qq.Type == dnsmessage.TypeA {
+		a := [4]byte{127, 0, 0, 2}
+		if strings.EqualFold(qq.Name.String(), "localhost.") {
+			a = [4]byte{127, 0, 0, 1}
+		}
 		resp.Answers = append(resp.Answers, dnsmessage.Resource{
 			Header: dnsmessage.ResourceHeader{Name: qq.Name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET, TTL: 60},
-			Body:   &dnsmessage.AResource{A: [4]byte{127, 0, 0, 2}},
+			Body:   &dnsmessage.AResource{A: a},
 		})
 	}
 	b, err := resp.Pack()
@@ -251,6 +255,15 @@ func (f *fakeDNS) dial(ctx context.Context, network, _ string) (net.Conn, error)
 // resolver returns a pure-Go resolver that queries only the fake server.
 func (f *fakeDNS) resolver() *net.Resolver {
 	return &net.Resolver{PreferGo: true, Dial: f.dial}
+}
+
+// loopbackOnlyResolver makes net.DefaultResolver, until the test ends, a
+// resolver whose queries (for names not in /etc/hosts) go to a fake server:
+// tests that resolve "localhost" never reach a real DNS server, whatever the
+// machine's hosts file says.
+func loopbackOnlyResolver(t testing.TB) {
+	t.Helper()
+	setDefaultResolver(t, newFakeDNS(t, nil).resolver())
 }
 
 // setDefaultResolver replaces net.DefaultResolver until the test ends.

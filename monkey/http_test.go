@@ -76,6 +76,7 @@ func TestFiftyGreenletGets(t *testing.T) {
 		unpatchAtEnd(t)
 		recordLogs(t)
 		srv := newSlowServer(t, latency)
+		loopbackOnlyResolver(t) // the URL says localhost
 		monkey.PatchAll()
 		mon := &monitorLog{}
 		h := newHub(t, hub.WithMonitor(500*time.Millisecond, mon.report))
