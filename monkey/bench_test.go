@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,16 +24,7 @@ import (
 // enough idle connections kept for 100 workers, so neither side re-dials).
 func BenchmarkConcurrentGets(b *testing.B) {
 	const workers, latency = 100, 20 * time.Millisecond
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		timer := time.NewTimer(latency)
-		defer timer.Stop()
-		select {
-		case <-timer.C:
-			w.Write([]byte("ok"))
-		case <-r.Context().Done():
-		}
-	}))
-	defer srv.Close()
+	srv := newSlowServer(b, latency)
 	newTransport := func() *http.Transport {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConns, t.MaxIdleConnsPerHost = workers, workers

@@ -94,6 +94,13 @@
 //     greenlets have run on the default hub logs a warning (gevent's
 //     late-patch warning); Patch and Unpatch themselves are safe to call
 //     concurrently and from greenlets.
+//   - Once patched, a request made with a greenlet's ctx is a hub call, and
+//     hub calls with a greenlet's ctx belong to that greenlet (package hub:
+//     the hub tells greenlets apart only by ctx). Goroutines a greenlet
+//     starts (a go statement, an errgroup) must not make requests, lookups
+//     or dials with its ctx while it runs or blocks: give them a ctx derived
+//     from context.Background() instead. Otherwise they act on the
+//     greenlet's run token from the wrong goroutine.
 //   - A response body belongs to the greenlet whose ctx made the request:
 //     read and close it there. See WrapTransport for what is safe otherwise.
 //   - While HTTP is patched, http.DefaultTransport is not an *http.Transport:

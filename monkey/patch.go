@@ -24,10 +24,13 @@ const (
 	HTTP Area = 1 << iota
 	// Dialing routes the standard library's package-level dial hooks through
 	// the dial function in force (SetDialFunc): the connections of the
-	// patched default transport (with HTTP patched too), and the connections
-	// net.DefaultResolver makes to DNS servers (net.DefaultResolver is
-	// replaced by a resolver with the same settings and that Dial hook,
-	// unless it already has a Dial hook of its own, which is kept).
+	// patched default transport (with HTTP patched too, and if the original
+	// default transport is an *http.Transport; its own DialContext is then
+	// not used, so a program that set a special one should patch HTTP only),
+	// and the connections net.DefaultResolver makes to DNS servers
+	// (net.DefaultResolver is replaced by a resolver with the same settings
+	// and that Dial hook, unless it already has a Dial hook of its own, which
+	// is kept).
 	Dialing
 	// All is every area, what PatchAll patches.
 	All = HTTP | Dialing
