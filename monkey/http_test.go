@@ -460,3 +460,14 @@ func TestWrapTransport(t *testing.T) {
 	assert.Equal(t, int64(1), base.closed.Load(), "CloseIdleConnections reaches the base transport")
 	monkey.WrapTransport(&stubTransport{}).(interface{ CloseIdleConnections() }).CloseIdleConnections() // a base without it: no-op
 }
+
+func TestNilURLIsTheBaseTransportsError(t *testing.T) {
+	rt := monkey.WrapTransport(&http.Transport{})
+	h := newHub(t)
+	g := spawn.Spawn(context.Background(), func(ctx context.Context) (*http.Response, error) {
+		req := (&http.Request{Method: http.MethodGet}).WithContext(ctx)
+		return rt.RoundTrip(req)
+	}, spawn.WithHub(h))
+	_, err := g.Get(context.Background())
+	assert.ErrorContains(t, err, "nil Request.URL")
+}

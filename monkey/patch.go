@@ -116,7 +116,7 @@ func Patch(areas Area) {
 }
 
 // Unpatch restores the originals of the given areas exactly (the very values
-// they had before patching) and reports nothing for areas not patched. If
+// they had before patching); areas not patched are left alone. If
 // the patched variable was replaced by someone else meanwhile, that value is
 // left in place and a warning is logged. The patched transport's idle
 // connections are closed. Safe for concurrent use like Patch; it panics on an

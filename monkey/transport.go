@@ -51,8 +51,8 @@ type transport struct {
 // the greenlet req's context carries (see WrapTransport).
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
-	if hub.Current(ctx) == nil {
-		return t.base.RoundTrip(req)
+	if hub.Current(ctx) == nil || req.URL == nil {
+		return t.base.RoundTrip(req) // a nil URL is the base's error to report
 	}
 	resp, err := offToken(ctx, "http "+req.Method+" "+req.URL.Host, func() (*http.Response, error) {
 		return t.base.RoundTrip(req)
