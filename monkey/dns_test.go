@@ -73,7 +73,7 @@ func TestLookupLocalhostIsCooperative(t *testing.T) {
 // hub: it can only succeed if the lookup runs off the token. The resolver's
 // own method, holding the token, times out instead.
 func TestLookupRunsOffTheToken(t *testing.T) {
-	lookup := func(t *testing.T, fn func(ctx context.Context, host string) ([]string, error), timeout time.Duration) (addrs []string, err error, openedBefore bool) {
+	lookup := func(t *testing.T, fn func(ctx context.Context, host string) ([]string, error), timeout time.Duration) (addrs []string, openedBefore bool, err error) {
 		gate := make(chan struct{})
 		dns := newFakeDNS(t, gate)
 		setDefaultResolver(t, dns.resolver())
@@ -89,11 +89,11 @@ func TestLookupRunsOffTheToken(t *testing.T) {
 		openedBefore, gerr := g.Get(context.Background())
 		require.NoError(t, gerr)
 		assert.Positive(t, dns.queries.Load(), "the lookup reached the fake server")
-		return addrs, err, openedBefore
+		return addrs, openedBefore, err
 	}
 
 	t.Run("monkey", func(t *testing.T) {
-		addrs, err, opened := lookup(t, monkey.LookupHost, 10*time.Second)
+		addrs, opened, err := lookup(t, monkey.LookupHost, 10*time.Second)
 		require.NoError(t, err)
 		assert.True(t, opened)
 		assert.Equal(t, []string{"127.0.0.2"}, addrs)
@@ -104,7 +104,7 @@ func TestLookupRunsOffTheToken(t *testing.T) {
 		stdLookup := func(ctx context.Context, host string) ([]string, error) {
 			return net.DefaultResolver.LookupHost(ctx, host)
 		}
-		_, err, opened := lookup(t, stdLookup, 300*time.Millisecond)
+		_, opened, err := lookup(t, stdLookup, 300*time.Millisecond)
 		require.Error(t, err, "the answer waits for a greenlet that cannot run")
 		assert.False(t, opened)
 	})

@@ -171,6 +171,7 @@ func (m *monitorLog) all() []hub.BlockedReport {
 type fakeDNS struct {
 	conn    net.PacketConn
 	gate    <-chan struct{}
+	closed  chan struct{} // releases answers still waiting for the gate
 	queries atomic.Int64
 	wg      sync.WaitGroup
 }
@@ -179,10 +180,11 @@ func newFakeDNS(t testing.TB, gate <-chan struct{}) *fakeDNS {
 	t.Helper()
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	require.NoError(t, err)
-	f := &fakeDNS{conn: pc, gate: gate}
+	f := &fakeDNS{conn: pc, gate: gate, closed: make(chan struct{})}
 	f.wg.Add(1)
 	go f.serve()
 	t.Cleanup(func() {
+		close(f.closed)
 		pc.Close()
 		f.wg.Wait()
 	})
@@ -207,7 +209,11 @@ func (f *fakeDNS) serve() {
 		go func() {
 			defer f.wg.Done()
 			if f.gate != nil {
-				<-f.gate
+				select {
+				case <-f.gate:
+				case <-f.closed:
+					return
+				}
 			}
 			if resp := answer(query); resp != nil {
 				f.conn.WriteTo(resp, from)
