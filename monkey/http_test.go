@@ -236,12 +236,12 @@ func TestMonitorNamesUnpatchedRequest(t *testing.T) {
 		t.Run(fmt.Sprint("patched=", patched), func(t *testing.T) {
 			unpatchAtEnd(t)
 			recordLogs(t)
-			srv := newSlowServer(t, 300*time.Millisecond)
+			srv := newSlowServer(t, 400*time.Millisecond)
 			if patched {
 				monkey.PatchAll()
 			}
 			mon := &monitorLog{}
-			h := newHub(t, hub.WithMonitor(100*time.Millisecond, mon.report))
+			h := newHub(t, hub.WithMonitor(200*time.Millisecond, mon.report))
 			g := spawn.Spawn(context.Background(), func(ctx context.Context) (string, error) {
 				return fetch(ctx, srv.URL)
 			}, spawn.WithHub(h), spawn.WithName("slow-fetch"))
@@ -256,7 +256,7 @@ func TestMonitorNamesUnpatchedRequest(t *testing.T) {
 			require.Len(t, reports, 1, "one report per stall")
 			assert.Equal(t, "slow-fetch", reports[0].Name)
 			assert.Equal(t, g.ID(), reports[0].ID)
-			assert.GreaterOrEqual(t, reports[0].Blocked, 100*time.Millisecond)
+			assert.GreaterOrEqual(t, reports[0].Blocked, 200*time.Millisecond)
 			assert.Contains(t, reports[0].Stack, "net/http.")
 		})
 	}
