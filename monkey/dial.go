@@ -87,7 +87,8 @@ func LookupHost(ctx context.Context, host string) ([]string, error) {
 }
 
 // LookupNetIP is net.DefaultResolver.LookupNetIP off the calling greenlet's
-// run token, like LookupHost. network is "ip", "ip4" or "ip6".
+// run token, with LookupHost's blocking and kill. network is "ip", "ip4" or
+// "ip6".
 func LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error) {
 	return offToken(ctx, "dns "+host, func() ([]netip.Addr, error) {
 		return net.DefaultResolver.LookupNetIP(ctx, network, host)

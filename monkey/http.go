@@ -21,27 +21,30 @@ func Do(req *http.Request) (*http.Response, error) {
 	return c.Do(req)
 }
 
-// Get is the cooperative http.Get: a GET of url with ctx, sent by Do.
-// http.Get itself takes no context, so a patch cannot tell which greenlet
-// calls it (see the package doc).
+// Get is the cooperative http.Get: a GET of url with ctx, sent by Do, so it
+// parks the calling greenlet while the request is in flight, and a kill
+// cancels the request and lands here. http.Get itself takes no context, so
+// a patch cannot tell which greenlet calls it (see the package doc).
 func Get(ctx context.Context, url string) (*http.Response, error) {
 	return send(ctx, http.MethodGet, url, "", nil)
 }
 
-// Head is the cooperative http.Head: a HEAD of url with ctx, sent by Do.
+// Head is the cooperative http.Head: a HEAD of url with ctx, sent by Do
+// (blocking and kill as for Get).
 func Head(ctx context.Context, url string) (*http.Response, error) {
 	return send(ctx, http.MethodHead, url, "", nil)
 }
 
 // Post is the cooperative http.Post: a POST of body to url with ctx and the
-// given Content-Type, sent by Do. body is read by the transport's goroutine,
-// off the run token; if it is an io.Closer, it is closed.
+// given Content-Type, sent by Do (blocking and kill as for Get). body is read
+// by the transport's goroutine, off the run token; if it is an io.Closer, it
+// is closed after the request, as with http.Post.
 func Post(ctx context.Context, url, contentType string, body io.Reader) (*http.Response, error) {
 	return send(ctx, http.MethodPost, url, contentType, body)
 }
 
 // PostForm is the cooperative http.PostForm: a POST of data, URL-encoded,
-// to url with ctx, sent by Do.
+// to url with ctx, sent by Do (blocking and kill as for Get).
 func PostForm(ctx context.Context, url string, data url.Values) (*http.Response, error) {
 	return Post(ctx, url, "application/x-www-form-urlencoded", strings.NewReader(data.Encode()))
 }
