@@ -1,11 +1,12 @@
 module github.com/gevent-go/gevent
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/panjf2000/ants/v2 v2.12.1
 	github.com/stretchr/testify v1.12.1
 	go.uber.org/goleak v1.3.0
+	golang.org/x/net v0.62.0
 )
 
 require (
