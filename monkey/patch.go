@@ -223,7 +223,7 @@ func transportDialFunc(t *http.Transport) DialFunc {
 // either way.
 func transportDial(orig DialFunc) DialFunc {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
-		ctx = detach(ctx)
+		ctx = hub.Detach(ctx)
 		if dialing.Load() {
 			return currentDial()(ctx, network, address)
 		}
@@ -261,5 +261,5 @@ func unpatchDialingLocked() {
 // resolverDial is the patched resolver's Dial hook. The resolver calls it on
 // its own query goroutines, beside the caller, so the greenlet is hidden.
 func resolverDial(ctx context.Context, network, address string) (net.Conn, error) {
-	return currentDial()(detach(ctx), network, address)
+	return currentDial()(hub.Detach(ctx), network, address)
 }
