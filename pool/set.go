@@ -53,9 +53,9 @@ type set struct {
 	mu         sync.Mutex
 	members    map[*hub.G]*entry
 	head, tail *entry
-	used       int           // slots held by members or handed to a grant
+	used       int            // slots held by members or handed to a grant
 	reqs       ring[*slotReq] // FIFO; may hold settled requests, skipped
-	queued     int           // unsettled requests in reqs
+	queued     int            // unsettled requests in reqs
 	joiners    []joiner
 	avail      []*hub.Waiter // WaitAvailable callers
 }
