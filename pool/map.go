@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"slices"
 	"sync"
 
 	"github.com/gevent-go/gevent/hub"
@@ -98,6 +99,17 @@ func imap[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(c
 	}
 }
 
+// Batch sizes: a switch between the caller and a worker costs about as much
+// as a hundred short items, so the caller reads the input ahead by at least
+// minAhead items (and by twice the pool's size, up to maxAhead), and a
+// worker running short items lets the loop body run every resultBatch
+// results.
+const (
+	minAhead    = 256
+	maxAhead    = 4096
+	resultBatch = 1024
+)
+
 type mapMode uint8
 
 const (
@@ -151,7 +163,7 @@ type engine[T, R any] struct {
 	out      []R              // collect: results by index
 	results  ring[outcome[R]] // ordered: claimed and unread, by index; unordered: finished and unread
 	workers  int              // spawned, not yet dead
-	busy     int              // running
+	yielding int              // workers in yieldLocked
 	spare    int              // asked for, not yet claiming (slot requested, or spawned and not yet running)
 	req      *slotReq         // the latest slot request, to withdraw at shutdown
 	stopped  bool
@@ -173,9 +185,9 @@ func newEngine[T, R any](ctx context.Context, s Spawner, fn func(context.Context
 	}
 	// Read ahead enough to keep every slot busy and to batch the switches
 	// between the caller and the workers, and no more.
-	e.ahead = 4096
-	if n := st.limit(); n < e.ahead/2 {
-		e.ahead = max(2*n, 64)
+	e.ahead = maxAhead
+	if n := st.limit(); n < maxAhead/2 {
+		e.ahead = max(2*n, minAhead)
 	}
 	if g := hub.Current(ctx); g != nil && st.containsG(g) {
 		e.self = g
@@ -225,22 +237,27 @@ func (e *engine[T, R]) feed(ctx context.Context, in any, yield func(R, error) bo
 	return e.pump(ctx, yield)
 }
 
-// push queues an item read from the input, then pumps until there is room
-// to read the next.
+// push queues an item read from the input and, unless there is room for
+// the next and no result waits for the loop body, pumps.
 func (e *engine[T, R]) push(ctx context.Context, v T, yield func(R, error) bool) bool {
 	e.mu.Lock()
 	e.queue.push(v)
 	e.total++
 	if e.mode == collect {
-		var zero R
-		e.out = append(e.out, zero)
+		if len(e.out) == cap(e.out) {
+			// Double: append grows large slices by a quarter, which
+			// copies a long input's results many times over.
+			e.out = slices.Grow(e.out, max(len(e.out), 64))
+		}
+		e.out = e.out[:len(e.out)+1]
 	}
 	spare := e.needSpareLocked()
+	more := !e.stopped && e.roomLocked() && !e.resultReadyLocked()
 	e.mu.Unlock()
 	if spare {
 		e.addSpare()
 	}
-	return e.pump(ctx, yield)
+	return more || e.pump(ctx, yield)
 }
 
 func (e *engine[T, R]) endInput(err error) {
@@ -322,9 +339,13 @@ func (e *engine[T, R]) pump(ctx context.Context, yield func(R, error) bool) bool
 	}
 }
 
+func (e *engine[T, R]) resultReadyLocked() bool {
+	return e.mode != collect && e.results.len() > 0 && (e.mode == unordered || e.results.at(0).done)
+}
+
 // nextLocked takes the next result for the loop body, if one is ready.
 func (e *engine[T, R]) nextLocked() (outcome[R], bool) {
-	if e.mode == collect || e.results.len() == 0 || e.mode == ordered && !e.results.at(0).done {
+	if !e.resultReadyLocked() {
 		return outcome[R]{}, false
 	}
 	e.read++
@@ -380,9 +401,7 @@ func (e *engine[T, R]) wakeLocked() {
 	if e.w == nil {
 		return
 	}
-	ready := e.stopped ||
-		e.mode == unordered && e.results.len() > 0 ||
-		e.mode == ordered && e.results.len() > 0 && e.results.at(0).done ||
+	ready := e.stopped || e.resultReadyLocked() ||
 		e.final && e.finished == e.total ||
 		// Refill at half the read-ahead, so switches come in batches.
 		!e.final && e.queue.len() <= e.ahead/2 && (e.cap == 0 || e.total-e.read < e.cap) ||
@@ -409,7 +428,8 @@ func (e *engine[T, R]) stopLocked(err error) {
 // needSpareLocked reports whether the engine should ask for another worker
 // now and, if so, counts it; the caller then calls addSpare after unlocking.
 func (e *engine[T, R]) needSpareLocked() bool {
-	if e.stopped || e.spare > 0 || !e.claimableLocked() {
+	// A yielding worker comes back to claim: no spare needed for it.
+	if e.stopped || e.spare > 0 || e.yielding > 0 || !e.claimableLocked() {
 		return false
 	}
 	e.spare++
@@ -464,22 +484,31 @@ func (e *engine[T, R]) workerDead(w *spawn.Greenlet[struct{}]) {
 func (e *engine[T, R]) work(ctx context.Context) error {
 	e.mu.Lock()
 	e.spare--
-	e.busy++
 	clean := false
 	defer func() {
 		if !clean {
 			// A kill is unwinding the worker.
 			e.mu.Lock()
-			e.busy--
 			e.stopLocked(fmt.Errorf("pool: map stopped: %w", context.Cause(ctx)))
 			e.mu.Unlock()
 		}
 	}()
+	yielded := false
 	for {
 		idx, v, ok := e.claimLocked()
 		if !ok {
-			break
+			// More may come once the caller reads the input or results:
+			// let it run once before giving the slot up.
+			if yielded || e.stopped || e.final && e.claimed == e.total {
+				break
+			}
+			yielded = true
+			if !e.yieldLocked(ctx) {
+				break
+			}
+			continue
 		}
+		yielded = false
 		spare := e.needSpareLocked()
 		e.mu.Unlock()
 		if spare {
@@ -489,17 +518,32 @@ func (e *engine[T, R]) work(ctx context.Context) error {
 		_ = hub.Checkpoint(ctx) // lands a kill that fn did not reach
 		e.mu.Lock()
 		e.completeLocked(idx, r, err)
-		if ctx.Err() != nil {
-			// Cancelled by the map's stop, or fn swallowed a kill.
-			e.stopLocked(fmt.Errorf("pool: map stopped: %w", context.Cause(ctx)))
+		// Short items never switch: hand the token to the loop body now and
+		// then, so unread results stay few.
+		if e.mode != collect && e.results.len() >= resultBatch && !e.yieldLocked(ctx) {
 			break
 		}
 	}
-	e.busy--
 	e.wakeLocked()
 	e.mu.Unlock()
 	clean = true
 	return nil
+}
+
+// yieldLocked lets the other ready greenlets run (the caller among them)
+// and reports whether the worker may go on: false once its ctx is done, by
+// the map's stop or by a kill that fn swallowed.
+func (e *engine[T, R]) yieldLocked(ctx context.Context) bool {
+	e.yielding++
+	e.mu.Unlock()
+	_ = hub.Yield(ctx)
+	e.mu.Lock()
+	e.yielding--
+	if ctx.Err() != nil {
+		e.stopLocked(fmt.Errorf("pool: map stopped: %w", context.Cause(ctx)))
+		return false
+	}
+	return true
 }
 
 func (e *engine[T, R]) call(ctx context.Context, v T) (r R, err error) {
