@@ -317,7 +317,11 @@ func (e *engine[T, R]) pump(ctx context.Context, yield func(R, error) bool) bool
 			if idx, v, ok := e.claimLocked(); ok {
 				e.mu.Unlock()
 				r, err := e.call(ctx, v)
+				cerr := hub.Checkpoint(ctx) // a kill of the caller lands here
 				e.mu.Lock()
+				if cerr != nil {
+					e.stopLocked(cerr) // before the item's error, a consequence
+				}
 				e.completeLocked(idx, r, err)
 				continue
 			}
@@ -437,14 +441,17 @@ func (e *engine[T, R]) needSpareLocked() bool {
 }
 
 func (e *engine[T, R]) addSpare() {
+	// Record a queued request before its grant can run: granted takes e.mu
+	// (releasers call it outside the set's lock), so it waits for this.
+	e.mu.Lock()
 	r, now := e.s.request(e.granted)
+	if !now {
+		e.req = r
+	}
+	e.mu.Unlock()
 	if now {
 		e.granted()
-		return
 	}
-	e.mu.Lock()
-	e.req = r
-	e.mu.Unlock()
 }
 
 // granted spawns a worker into a slot the set granted, or gives the slot
@@ -475,7 +482,7 @@ func (e *engine[T, R]) workerDead(w *spawn.Greenlet[struct{}]) {
 		// Killed before it ran: by a kill of the pool, a stopping hub, or
 		// the map's own stop.
 		e.spare--
-		e.stopLocked(fmt.Errorf("pool: map stopped: %w", context.Cause(w.G())))
+		e.stopLocked(stopped(w.G()))
 	}
 	e.wakeLocked()
 }
@@ -489,7 +496,7 @@ func (e *engine[T, R]) work(ctx context.Context) error {
 		if !clean {
 			// A kill is unwinding the worker.
 			e.mu.Lock()
-			e.stopLocked(fmt.Errorf("pool: map stopped: %w", context.Cause(ctx)))
+			e.stopLocked(stopped(ctx))
 			e.mu.Unlock()
 		}
 	}()
@@ -517,6 +524,13 @@ func (e *engine[T, R]) work(ctx context.Context) error {
 		r, err := e.call(ctx, v)
 		_ = hub.Checkpoint(ctx) // lands a kill that fn did not reach
 		e.mu.Lock()
+		if ctx.Err() != nil {
+			// The map's stop, or a kill that fn swallowed. Stop first: the
+			// item's error is a consequence, not the first error.
+			e.stopLocked(stopped(ctx))
+			e.completeLocked(idx, r, err)
+			break
+		}
 		e.completeLocked(idx, r, err)
 		// Short items never switch: hand the token to the loop body now and
 		// then, so unread results stay few.
@@ -540,10 +554,17 @@ func (e *engine[T, R]) yieldLocked(ctx context.Context) bool {
 	e.mu.Lock()
 	e.yielding--
 	if ctx.Err() != nil {
-		e.stopLocked(fmt.Errorf("pool: map stopped: %w", context.Cause(ctx)))
+		e.stopLocked(stopped(ctx))
 		return false
 	}
 	return true
+}
+
+// stopped is the error of a map stopped because a worker's ctx (a greenlet
+// is its own ctx) was cancelled: by a kill, a stopping hub, or the caller's
+// ctx.
+func stopped(ctx context.Context) error {
+	return fmt.Errorf("pool: map stopped: %w", context.Cause(ctx))
 }
 
 func (e *engine[T, R]) call(ctx context.Context, v T) (r R, err error) {

@@ -617,3 +617,30 @@ func TestMapParallel(t *testing.T) {
 	assert.Equal(t, 0, p.Len())
 	assert.Equal(t, 8, p.FreeCount())
 }
+
+// An item that swallows the kill of the pool does not keep the map going.
+func TestMapSwallowedKill(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		p := pool.New(2)
+		stubborn := func(ctx context.Context, _ int) (n int, err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					require.True(t, hub.IsKill(r))
+					n, err = 1, nil // swallowed
+				}
+			}()
+			return 0, hub.Sleep(ctx, time.Hour)
+		}
+		mapper := spawn.Spawn(ctx, func(ctx context.Context) (int, error) {
+			out, err := pool.Map(ctx, p, make([]int, 10), stubborn)
+			return len(out), err
+		})
+		require.NoError(t, hub.Yield(ctx))
+		require.NoError(t, hub.Yield(ctx))
+		p.KillAsync(nil)
+		_, err := mapper.Get(ctx)
+		assert.ErrorIs(t, err, hub.ErrKilled)
+		assert.Equal(t, 0, p.Len())
+		return nil
+	})
+}

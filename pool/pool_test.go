@@ -634,3 +634,92 @@ func TestWithHubFromGoroutines(t *testing.T) {
 		require.NoError(t, p.Join(context.Background()))
 	})
 }
+
+// A failure reaches the hub's error handler exactly once unless a caller
+// receives it: Spawn and ApplyAsync members are reported, Apply and map items
+// are not; a discarded member is reported by spawn itself.
+func TestFailureReporting(t *testing.T) {
+	errSpawn, errAsync, errApply, errMap, errDiscarded := errors.New("spawn"), errors.New("async"),
+		errors.New("apply"), errors.New("map"), errors.New("discarded")
+	fail := func(err error) func(context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) { return 0, errors.Join(hub.Yield(ctx), err) }
+	}
+	log := run(t, func(ctx context.Context) error {
+		p := pool.New(2)
+		_, err := pool.Spawn(ctx, p, fail(errSpawn))
+		require.NoError(t, err)
+		pool.ApplyAsync(ctx, p, fail(errAsync), func(int) { t.Error("callback on failure") })
+		_, err = pool.Apply(ctx, p, fail(errApply))
+		assert.ErrorIs(t, err, errApply)
+		_, err = pool.Map(ctx, p, []int{1}, func(ctx context.Context, _ int) (int, error) { return fail(errMap)(ctx) })
+		assert.ErrorIs(t, err, errMap)
+		d, err := pool.Spawn(ctx, p, fail(errDiscarded))
+		require.NoError(t, err)
+		p.Discard(d)
+		return p.Join(ctx)
+	})
+	var got []error
+	for _, err := range log.all() {
+		for _, want := range []error{errSpawn, errAsync, errApply, errMap, errDiscarded} {
+			if errors.Is(err, want) {
+				got = append(got, want)
+			}
+		}
+	}
+	assert.ElementsMatch(t, []error{errSpawn, errAsync, errDiscarded}, got)
+	assert.Len(t, log.all(), 3)
+}
+
+// gevent item 38: Get with a deadline on a slower task times out, and the
+// task goes on; an ApplyAsync greenlet queued on a full pool whose spawn ctx
+// is cancelled never runs and leaves the pool at once.
+func TestApplyAsyncTimeoutAndCancel(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		p := pool.New(1)
+		slow := pool.ApplyAsync(ctx, p, func(ctx context.Context) (int, error) {
+			return 36, hub.Sleep(ctx, 235*time.Millisecond)
+		}, nil)
+		start := time.Now()
+		tctx, cancel := context.WithTimeout(ctx, 35*time.Millisecond)
+		_, err := slow.Get(tctx)
+		cancel()
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 35*time.Millisecond, time.Since(start))
+		assert.False(t, slow.Ready())
+
+		cctx, cancelQueued := context.WithCancel(ctx)
+		ran := false
+		queued := pool.ApplyAsync(cctx, p, func(context.Context) (int, error) { ran = true; return 0, nil }, nil)
+		assert.Equal(t, 2, p.Len())
+		cancelQueued()
+		require.NoError(t, queued.Join(ctx))
+		assert.Equal(t, 1, p.Len())
+
+		v, err := slow.Get(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 36, v)
+		require.NoError(t, hub.Yield(ctx))
+		assert.False(t, ran)
+		assert.Equal(t, 1, p.FreeCount(), "the cancelled request gave nothing away")
+		return nil
+	})
+}
+
+// Join from a member does not wait for the caller itself.
+func TestJoinFromMember(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		var g pool.Group
+		_, err := pool.Spawn(ctx, &g, sleeper(20*time.Millisecond))
+		require.NoError(t, err)
+		joiner, err := pool.Spawn(ctx, &g, func(ctx context.Context) (int, error) {
+			start := time.Now()
+			err := g.Join(ctx)
+			return int(time.Since(start) / time.Millisecond), err
+		})
+		require.NoError(t, err)
+		v, err := joiner.Get(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, 20, v)
+		return nil
+	})
+}
