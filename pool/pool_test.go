@@ -3,6 +3,8 @@ package pool_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
 	"slices"
 	"sort"
 	"sync"
@@ -22,7 +24,18 @@ import (
 func TestMain(m *testing.M) {
 	// IgnoreCurrent: ants starts its package-level default pool at init; the
 	// hubs never use it, and every goroutine a test leaves behind is caught.
-	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
+	before := goleak.IgnoreCurrent()
+	code := m.Run()
+	// The examples run on the default hub.
+	if err := hub.Default().Stop(context.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
+	if err := goleak.Find(before); code == 0 && err != nil {
+		fmt.Fprintln(os.Stderr, "goleak:", err)
+		code = 1
+	}
+	os.Exit(code)
 }
 
 // errLog collects what a hub's error handler receives.
