@@ -64,9 +64,9 @@
 //   - Spawn, Add and Apply take a ctx: a ctx that ends while they wait for
 //     a slot gives an error matching ErrPoolFull and the ctx's cause, which
 //     covers gevent's blocking=False (TryAdd) and timeout=.
-//   - Map stops at the first error, kills the items still running and
-//     returns once they are dead (errgroup's contract); gevent's map lets
-//     them run on.
+//   - Map stops at the first error to occur, kills the items still running
+//     and returns once they are dead (errgroup's contract); gevent's map
+//     raises the first error in input order and lets the others run on.
 //   - ApplyAsync on a full pool queues the greenlet itself for a slot (a
 //     member holding no slot until it starts) instead of returning an
 //     untracked helper greenlet.

@@ -198,6 +198,12 @@ func newEngine[T, R any](ctx context.Context, s Spawner, fn func(context.Context
 // feed reads the input and drives the map to its end. It reports false if
 // the map stopped early.
 func (e *engine[T, R]) feed(ctx context.Context, in any, yield func(R, error) bool) bool {
+	if ctx.Err() != nil {
+		e.mu.Lock()
+		e.stopLocked(context.Cause(ctx))
+		e.mu.Unlock()
+		return false
+	}
 	switch in := in.(type) {
 	case []T:
 		e.mu.Lock()

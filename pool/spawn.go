@@ -21,9 +21,9 @@ func (s *set) spawnOpts(opts []spawn.Option) []spawn.Option {
 // a slot; if ctx ends first it returns an error matching ErrPoolFull and
 // ctx's cause, and fn never runs. On a Group it never blocks. ctx is the
 // spawn ctx, as for spawn.Spawn: cancelling it kills the greenlet. A kill of
-// the calling greenlet lands while it waits. A failure of the greenlet that
-// it does not survive to report (nobody joins it) reaches the hub's error
-// handler. Spawn panics if fn is nil.
+// the calling greenlet lands while it waits. A failure of the greenlet
+// reaches the hub's error handler (see Failures in the package
+// documentation). Spawn panics if fn is nil.
 func Spawn[T any](ctx context.Context, s Spawner, fn func(ctx context.Context) (T, error), opts ...spawn.Option) (*spawn.Greenlet[T], error) {
 	st := s.core()
 	if fn == nil {
