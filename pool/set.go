@@ -44,7 +44,9 @@ type joiner struct {
 // they were added, and the slot accounting (a Group is a set with no bound).
 // Every method is safe for concurrent use; no method calls back into user
 // code (a greenlet's Subscribe, Kill or Start, a grant) with mu held, because
-// those may fire links that come back here.
+// those may fire links that come back here. Waking a Waiter under mu is fine:
+// it only takes the hub's lock. Lock order: a map's engine.mu, then mu, then
+// the hub's.
 type set struct {
 	hub     *hub.Hub
 	bounded bool
@@ -408,7 +410,8 @@ func (s *set) Contains(g spawn.Handle) bool {
 }
 
 // Discard removes g from the set without killing it, and frees its slot. A
-// non-member is ignored. It never blocks.
+// non-member is ignored. A member still queued for a slot (ApplyAsync) then
+// never starts unless its owner starts it. It never blocks.
 func (s *set) Discard(g spawn.Handle) {
 	if isNil(g) {
 		return
