@@ -6,6 +6,7 @@ import (
 	"iter"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/spawn"
@@ -42,8 +43,10 @@ func MaxUnread(n int) MapOption {
 // *hub.PanicError, and an error from an iter.Seq2 input as an error wrapping
 // it. If ctx ends, or the pool is killed, Map stops the same way and returns
 // an error matching the cause. Map blocks until every item is done; from a
-// greenlet it is a cooperative point. fn gets a ctx cancelled when the map
-// stops. The input is read on the caller's goroutine, as it iterates.
+// greenlet it is a cooperative point, and a kill of the caller stops the map
+// the same way and lands once the workers are dead. fn gets a ctx cancelled
+// when the map stops. The input is read on the caller's goroutine, as it
+// iterates.
 //
 // Items do not get a greenlet each: a few worker greenlets, members of s,
 // each run item after item (see the package documentation). Map panics if fn
@@ -62,9 +65,10 @@ func Map[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(ct
 // and the iteration goes on. An error from an iter.Seq2 input is yielded
 // after the results of the items read before it, and ends the iteration. If
 // ctx ends or the pool is killed, IMap yields an error matching the cause and
-// ends. Breaking out of the loop kills the items still running. Either way
-// the iteration returns only once its workers are dead. Items run while the
-// loop body runs, up to MaxUnread ahead of it. IMap panics if fn is nil.
+// ends; a kill of the caller lands there too. Breaking out of the loop kills
+// the items still running. Either way the iteration returns only once its
+// workers are dead. Items run while the loop body runs, up to MaxUnread
+// ahead of it. Each step is a cooperative point. IMap panics if fn is nil.
 func IMap[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(ctx context.Context, item T) (R, error), opts ...MapOption) iter.Seq2[R, error] {
 	return imap(ctx, s, in, fn, ordered, opts)
 }
@@ -288,6 +292,7 @@ func (e *engine[T, R]) endInput(err error) {
 // once every item is done and handed over. It returns false if the map
 // stopped.
 func (e *engine[T, R]) pump(ctx context.Context, yield func(R, error) bool) bool {
+	var sl *slicer // for items run inline
 	e.mu.Lock()
 	for {
 		if e.stopped {
@@ -320,10 +325,17 @@ func (e *engine[T, R]) pump(ctx context.Context, yield func(R, error) bool) bool
 			return true
 		}
 		if e.self != nil && e.workers == 0 {
+			if sl == nil {
+				sl = newSlicer()
+			}
 			if idx, v, ok := e.claimLocked(); ok {
 				e.mu.Unlock()
 				r, err := e.call(ctx, v)
 				cerr := hub.Checkpoint(ctx) // a kill of the caller lands here
+				if sl.due() {
+					cerr = hub.Yield(ctx)
+					sl.reset()
+				}
 				e.mu.Lock()
 				if cerr != nil {
 					e.stopLocked(cerr) // before the item's error, a consequence
@@ -507,6 +519,7 @@ func (e *engine[T, R]) work(ctx context.Context) error {
 		}
 	}()
 	yielded := false
+	sl := newSlicer()
 	for {
 		idx, v, ok := e.claimLocked()
 		if !ok {
@@ -529,6 +542,7 @@ func (e *engine[T, R]) work(ctx context.Context) error {
 		}
 		r, err := e.call(ctx, v)
 		_ = hub.Checkpoint(ctx) // lands a kill that fn did not reach
+		due := sl.due()
 		e.mu.Lock()
 		if ctx.Err() != nil {
 			// The map's stop, or a kill that fn swallowed. Stop first: the
@@ -538,10 +552,15 @@ func (e *engine[T, R]) work(ctx context.Context) error {
 			break
 		}
 		e.completeLocked(idx, r, err)
-		// Short items never switch: hand the token to the loop body now and
-		// then, so unread results stay few.
-		if e.mode != collect && e.results.len() >= resultBatch && !e.yieldLocked(ctx) {
-			break
+		// Items that do not block never switch by themselves, where one
+		// greenlet per item would let the other ready greenlets in between:
+		// yield once the worker has run for a time slice, and when results
+		// pile up for the loop body.
+		if due || e.mode != collect && e.results.len() >= resultBatch {
+			if !e.yieldLocked(ctx) {
+				break
+			}
+			sl.reset()
 		}
 	}
 	e.wakeLocked()
@@ -612,4 +631,46 @@ func (e *engine[T, R]) shutdown(ctx context.Context) {
 		e.mu.Lock()
 	}
 	e.mu.Unlock()
+}
+
+// timeSlice is how long a greenlet runs map items back to back before it
+// yields to the other ready greenlets.
+const timeSlice = time.Millisecond
+
+// slicer tells a greenlet running items back to back when its time slice is
+// over. It reads the clock every few items only, as many as take about a
+// quarter of a slice, so short items pay almost nothing for it.
+type slicer struct {
+	start, last time.Time
+	every, n    int
+}
+
+func newSlicer() *slicer {
+	now := time.Now()
+	return &slicer{start: now, last: now, every: 1}
+}
+
+// due counts one item and reports whether the slice is over.
+func (s *slicer) due() bool {
+	if s.n++; s.n < s.every {
+		return false
+	}
+	s.n = 0
+	now := time.Now()
+	if now.Sub(s.start) >= timeSlice {
+		return true
+	}
+	switch d := now.Sub(s.last); {
+	case d < timeSlice/8 && s.every < 1024:
+		s.every *= 2
+	case d > timeSlice/4 && s.every > 1:
+		s.every /= 2
+	}
+	s.last = now
+	return false
+}
+
+// reset starts a new slice after a switch.
+func (s *slicer) reset() {
+	s.start, s.last, s.n = time.Now(), time.Now(), 0
 }

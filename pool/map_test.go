@@ -644,3 +644,95 @@ func TestMapSwallowedKill(t *testing.T) {
 		return nil
 	})
 }
+
+// The same kill on the real clock, and a hub stopped under a map run from a
+// plain goroutine: both return promptly and leave nothing behind.
+func TestStopMidMapRealClock(t *testing.T) {
+	h := hub.MustNew()
+	p := pool.New(10, pool.WithHub(h))
+	sleeps := make([]time.Duration, 20)
+	for i := range sleeps {
+		sleeps[i] = 100 * time.Millisecond
+	}
+	sleep := func(ctx context.Context, d time.Duration) (int, error) { return 0, hub.Sleep(ctx, d) }
+
+	errc := make(chan error, 1)
+	go func() { _, err := pool.Map(context.Background(), p, sleeps, sleep); errc <- err }()
+	require.NoError(t, h.Run(context.Background(), func(ctx context.Context) error {
+		if err := hub.Sleep(ctx, 150*time.Millisecond); err != nil {
+			return err
+		}
+		start := time.Now()
+		require.NoError(t, p.Kill(ctx, nil))
+		assert.Less(t, time.Since(start), 500*time.Millisecond)
+		return nil
+	}))
+	assert.ErrorIs(t, <-errc, hub.ErrKilled)
+
+	started := make(chan struct{}, len(sleeps)) // never blocks a greenlet
+	go func() {
+		_, err := pool.Map(context.Background(), p, sleeps, func(ctx context.Context, d time.Duration) (int, error) {
+			started <- struct{}{}
+			return sleep(ctx, d)
+		})
+		errc <- err
+	}()
+	for range 10 {
+		<-started
+	}
+	assert.Equal(t, 10, p.Len())
+	start := time.Now()
+	require.NoError(t, h.Stop(context.Background()))
+	assert.ErrorIs(t, <-errc, hub.ErrHubStopped)
+	assert.Less(t, time.Since(start), 500*time.Millisecond)
+	assert.Equal(t, 0, p.Len())
+}
+
+// Items that never block do not starve the hub's other greenlets: a worker
+// (or a caller running items inline) yields after a time slice, as one
+// greenlet per item would let them run between items. Real clock: the slice
+// measures time spent running.
+func TestMapTimeSlice(t *testing.T) {
+	busyMap := func(ctx context.Context, s pool.Spawner, done *int) error {
+		_, err := pool.Map(ctx, s, make([]int, 400), func(_ context.Context, x int) (int, error) {
+			for start := time.Now(); time.Since(start) < 50*time.Microsecond; {
+			}
+			*done++
+			return x, nil
+		})
+		return err
+	}
+	cases := []struct {
+		name string
+		run  func(ctx context.Context, done *int) error
+	}{
+		{"workers", func(ctx context.Context, done *int) error { return busyMap(ctx, pool.New(4), done) }},
+		{"inline", func(ctx context.Context, done *int) error {
+			p := pool.New(1)
+			_, err := pool.Apply(ctx, p, func(ctx context.Context) (int, error) { return 0, busyMap(ctx, p, done) })
+			return err
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := hub.MustNew()
+			defer func() { require.NoError(t, h.Stop(context.Background())) }()
+			require.NoError(t, h.Run(context.Background(), func(ctx context.Context) error {
+				done, doneWhenOtherRan := 0, -1
+				other := spawn.Spawn(ctx, func(ctx context.Context) (int, error) {
+					if err := hub.Sleep(ctx, 2*time.Millisecond); err != nil {
+						return 0, err
+					}
+					doneWhenOtherRan = done
+					return 0, nil
+				})
+				require.NoError(t, tc.run(ctx, &done))
+				require.NoError(t, other.Join(ctx))
+				assert.Equal(t, 400, done)
+				assert.GreaterOrEqual(t, doneWhenOtherRan, 0)
+				assert.Less(t, doneWhenOtherRan, 400, "the other greenlet ran during the map")
+				return nil
+			}))
+		})
+	}
+}

@@ -119,7 +119,8 @@ func (p *Pool) FreeCount() int {
 	return p.limit() - p.used
 }
 
-// Full reports whether no slot is free.
+// Full reports whether no slot is free. It does not block beyond a short
+// lock.
 func (p *Pool) Full() bool { return p.FreeCount() == 0 }
 
 // WaitAvailable waits until a slot is free and returns the number of free
