@@ -36,8 +36,10 @@
 // cooperative point (with P = 1), items that never block all run on one
 // worker, back to back, and items that block get up to the pool's size of
 // workers, exactly the concurrency gevent gives them. Workers end when
-// nothing is left to claim, so an idle map holds no slot. The result for the
-// caller is the same as one greenlet per item: results, order, the bound on
+// nothing is left to claim, so an idle map holds no slot, and a worker whose
+// items never block yields after a 1 ms time slice, so the hub's other
+// greenlets get their turn as they would between per-item greenlets. The
+// result for the caller is the same as one greenlet per item: results, order, the bound on
 // concurrency, errors, and kills. What differs: all items a worker runs share
 // its greenlet (hub.Current, greenlet-local storage, Dump show the worker),
 // and Len counts workers, not items.
