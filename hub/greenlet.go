@@ -306,6 +306,12 @@ func (g *G) DeleteLocal(key any) {
 	delete(g.locals, key)
 }
 
+// ClearLocals drops every greenlet-local value of g, as if g had just
+// started. A greenlet that runs several units of work in turn (a pool's map
+// worker) calls it between them so that one unit never sees another's
+// locals.
+func (g *G) ClearLocals() { g.dropLocals() }
+
 type inheritable interface{ InheritLocal() bool }
 
 // inheritLocals copies the spawner's inheritable locals into g.

@@ -41,8 +41,9 @@
 // greenlets get their turn as they would between per-item greenlets. The
 // result for the caller is the same as one greenlet per item: results, order, the bound on
 // concurrency, errors, and kills. What differs: all items a worker runs share
-// its greenlet (hub.Current, greenlet-local storage, Dump show the worker),
-// and Len counts workers, not items.
+// its greenlet (hub.Current and Dump show the worker; greenlet-local storage
+// is cleared after each item, so items never see each other's locals), and
+// Len counts workers, not items.
 //
 // The input is read on the caller's goroutine, between results: an input
 // that blocks (a queue, a network stream) makes the caller wait, so results

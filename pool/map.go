@@ -594,6 +594,10 @@ func stopped(ctx context.Context) error {
 
 func (e *engine[T, R]) call(ctx context.Context, v T) (r R, err error) {
 	defer func() {
+		// Items share their worker greenlet: none may see another's locals.
+		if g := hub.Current(ctx); g != nil {
+			g.ClearLocals()
+		}
 		if p := recover(); p != nil {
 			err = panicError(p)
 		}

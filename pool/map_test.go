@@ -739,3 +739,20 @@ func TestMapTimeSlice(t *testing.T) {
 		})
 	}
 }
+
+// Items of a map share their worker greenlet, but never its locals.
+func TestMapItemsDoNotShareLocals(t *testing.T) {
+	type key struct{}
+	run(t, func(ctx context.Context) error {
+		p := pool.New(1)
+		seen, err := pool.Map(ctx, p, []int{1, 2, 3}, func(ctx context.Context, i int) (any, error) {
+			g := hub.Current(ctx)
+			prev, _ := g.LoadLocal(key{})
+			g.StoreLocal(key{}, i)
+			return prev, nil
+		})
+		require.NoError(t, err)
+		assert.Equal(t, []any{nil, nil, nil}, seen)
+		return nil
+	})
+}
