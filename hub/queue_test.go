@@ -568,13 +568,25 @@ func TestQueueTimeouts(t *testing.T) {
 		op   func() op
 	}{
 		{"Queue.Get", func() op { q := NewQueue[int](0); return func(c context.Context) error { _, e := q.Get(c); return e } }},
-		{"Lifo.Get", func() op { q := NewLifoQueue[int](3); return func(c context.Context) error { _, e := q.Get(c); return e } }},
-		{"Priority.Get", func() op { q := NewPriorityQueue[int](0); return func(c context.Context) error { _, e := q.Get(c); return e } }},
+		{"Lifo.Get", func() op {
+			q := NewLifoQueue[int](3)
+			return func(c context.Context) error { _, e := q.Get(c); return e }
+		}},
+		{"Priority.Get", func() op {
+			q := NewPriorityQueue[int](0)
+			return func(c context.Context) error { _, e := q.Get(c); return e }
+		}},
 		{"Channel.Get", func() op { q := NewChannel[int](); return func(c context.Context) error { _, e := q.Get(c); return e } }},
 		{"Queue.Peek", func() op { q := NewQueue[int](0); return func(c context.Context) error { _, e := q.Peek(c); return e } }},
 		{"Queue.Put", func() op { q := full(NewQueue[int](1)); return func(c context.Context) error { return q.Put(c, 2) } }},
-		{"Lifo.Put", func() op { q := full(NewLifoQueue[int](1)); return func(c context.Context) error { return q.Put(c, 2) } }},
-		{"Priority.Put", func() op { q := full(NewPriorityQueue[int](1)); return func(c context.Context) error { return q.Put(c, 2) } }},
+		{"Lifo.Put", func() op {
+			q := full(NewLifoQueue[int](1))
+			return func(c context.Context) error { return q.Put(c, 2) }
+		}},
+		{"Priority.Put", func() op {
+			q := full(NewPriorityQueue[int](1))
+			return func(c context.Context) error { return q.Put(c, 2) }
+		}},
 		{"Channel.Put", func() op { q := NewChannel[int](); return func(c context.Context) error { return q.Put(c, 2) } }},
 	}
 	for _, tc := range cases {
