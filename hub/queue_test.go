@@ -562,32 +562,25 @@ func TestQueueShutdownNowReleasesJoin(t *testing.T) {
 func TestQueueTimeouts(t *testing.T) {
 	const d = 50 * time.Millisecond
 	type op func(ctx context.Context) error
-	full := func(q *Queue[int]) *Queue[int] { q.TryPut(1); return q }
+	get := func(q testQueue) op { return func(c context.Context) error { _, err := q.Get(c); return err } }
+	put := func(q testQueue) op { return func(c context.Context) error { return q.Put(c, 2) } }
+	full := func(q *Queue[int]) testQueue { q.TryPut(1); return q }
 	cases := []struct {
 		name string
 		op   func() op
 	}{
-		{"Queue.Get", func() op { q := NewQueue[int](0); return func(c context.Context) error { _, e := q.Get(c); return e } }},
-		{"Lifo.Get", func() op {
-			q := NewLifoQueue[int](3)
-			return func(c context.Context) error { _, e := q.Get(c); return e }
+		{"Queue.Get", func() op { return get(NewQueue[int](0)) }},
+		{"Lifo.Get", func() op { return get(NewLifoQueue[int](3)) }},
+		{"Priority.Get", func() op { return get(NewPriorityQueue[int](0)) }},
+		{"Channel.Get", func() op { return get(NewChannel[int]()) }},
+		{"Queue.Peek", func() op {
+			q := NewQueue[int](0)
+			return func(c context.Context) error { _, err := q.Peek(c); return err }
 		}},
-		{"Priority.Get", func() op {
-			q := NewPriorityQueue[int](0)
-			return func(c context.Context) error { _, e := q.Get(c); return e }
-		}},
-		{"Channel.Get", func() op { q := NewChannel[int](); return func(c context.Context) error { _, e := q.Get(c); return e } }},
-		{"Queue.Peek", func() op { q := NewQueue[int](0); return func(c context.Context) error { _, e := q.Peek(c); return e } }},
-		{"Queue.Put", func() op { q := full(NewQueue[int](1)); return func(c context.Context) error { return q.Put(c, 2) } }},
-		{"Lifo.Put", func() op {
-			q := full(NewLifoQueue[int](1))
-			return func(c context.Context) error { return q.Put(c, 2) }
-		}},
-		{"Priority.Put", func() op {
-			q := full(NewPriorityQueue[int](1))
-			return func(c context.Context) error { return q.Put(c, 2) }
-		}},
-		{"Channel.Put", func() op { q := NewChannel[int](); return func(c context.Context) error { return q.Put(c, 2) } }},
+		{"Queue.Put", func() op { return put(full(NewQueue[int](1))) }},
+		{"Lifo.Put", func() op { return put(full(NewLifoQueue[int](1))) }},
+		{"Priority.Put", func() op { return put(full(NewPriorityQueue[int](1))) }},
+		{"Channel.Put", func() op { return put(NewChannel[int]()) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
