@@ -42,10 +42,18 @@ func (s *signal) raiseLocked() *waitNode[struct{}] {
 
 // notify wakes the detached waiters and calls the detached subscribers, in
 // the order they registered. It runs without the lock, so a subscriber may
-// call back into the Event or AsyncResult.
+// call back into the Event or AsyncResult. If a subscriber panics, the rest
+// are still notified (the detached nodes have no other way to be woken) and
+// then the panic goes on.
 func (s *signal) notify(n *waitNode[struct{}]) {
-	for n != nil {
-		next := n.next
+	defer func() {
+		if n != nil {
+			r := recover()
+			s.notify(n.next)
+			panic(r)
+		}
+	}()
+	for ; n != nil; n = n.next {
 		switch {
 		case n.fn != nil:
 			// A subscriber's node never parks; its Waiter state only
@@ -56,7 +64,6 @@ func (s *signal) notify(n *waitNode[struct{}]) {
 		case !n.w.Wake():
 			s.pending.Add(-1) // cancelled meanwhile: it will not return as woken
 		}
-		n = next
 	}
 }
 

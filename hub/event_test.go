@@ -242,6 +242,34 @@ func TestEventSubscribe(t *testing.T) {
 	})
 }
 
+// A panicking subscriber does not strand the waiters and subscribers
+// after it: they are notified, then the panic reaches the setter.
+func TestEventSubscriberPanic(t *testing.T) {
+	h := newTestHub(t)
+	var e Event
+	run(t, h, func(ctx context.Context) error {
+		var log []string
+		e.Subscribe(func() { log = append(log, "before") })
+		e.Subscribe(func() { panic("boom") })
+		spawn(ctx, h, "waiter", func(ctx context.Context) error {
+			if e.Wait(ctx) {
+				log = append(log, "waiter")
+			}
+			return nil
+		})
+		Yield(ctx)
+		e.Subscribe(func() { log = append(log, "after") })
+		if msg := mustPanic(t, e.Set); msg != "boom" {
+			t.Errorf("panic %q, want boom", msg)
+		}
+		h.Wait(ctx)
+		if want := []string{"before", "after", "waiter"}; !slices.Equal(log, want) {
+			t.Errorf("log %v, want %v", log, want)
+		}
+		return nil
+	})
+}
+
 // gevent test__event (cross-thread, item 63): a plain goroutine waiting on an
 // Event is woken by a greenlet's Set, and a greenlet by a goroutine's Set.
 func TestEventAcrossGoroutines(t *testing.T) {

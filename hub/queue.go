@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"math"
 	"sync"
 )
 
@@ -42,7 +43,9 @@ type qcore[T any] struct {
 	mu         sync.Mutex
 	kind       qkind
 	buf        store[T] // nil on a Channel
-	limit      int      // most items buf may hold; < 0 means unbounded
+	fifo       *ring[T] // buf, when it is a ring: called directly, without the interface, on the hot path
+	n          int      // items in buf, kept here to spare the hot path calls through the interface
+	limit      int      // most items buf may hold; math.MaxInt when unbounded
 	getters    waitList[T]
 	putters    waitList[T]
 	peekers    waitList[T]
@@ -92,9 +95,8 @@ func (q *qcore[T]) put(ctx context.Context, v T, block bool) error {
 		}
 		return nil
 	}
-	if q.kind == qBuffered && (q.limit < 0 || q.buf.len() < q.limit) {
-		q.buf.push(v)
-		q.addTaskLocked()
+	if q.n < q.limit {
+		q.pushLocked(v)
 		q.peekers.wakeAll(nil)
 		q.mu.Unlock()
 		return nil
@@ -134,11 +136,16 @@ func (q *qcore[T]) TryGet() (T, error) {
 func (q *qcore[T]) get(ctx context.Context, block bool) (T, error) {
 	var zero T
 	q.lock()
-	if q.kind == qBuffered && q.buf.len() > 0 {
-		v := q.buf.pop()
+	if q.n > 0 {
+		var v T
+		if q.fifo != nil {
+			v = q.fifo.pop()
+		} else {
+			v = q.buf.pop()
+		}
+		q.n--
 		if n := q.putters.wakeFirst(nil); n != nil {
-			q.buf.push(n.val)
-			q.addTaskLocked()
+			q.pushLocked(n.val)
 		}
 		q.mu.Unlock()
 		return v, nil
@@ -193,8 +200,8 @@ func (q *qcore[T]) shutdown(immediate bool) []T {
 	defer q.mu.Unlock()
 	q.shut = true
 	var dropped []T
-	if immediate && q.kind == qBuffered {
-		for q.buf.len() > 0 {
+	if immediate {
+		for ; q.n > 0; q.n-- {
 			dropped = append(dropped, q.buf.pop())
 		}
 		q.unfinished = max(0, q.unfinished-len(dropped))
@@ -206,6 +213,18 @@ func (q *qcore[T]) shutdown(immediate bool) []T {
 	q.putters.wakeAll(ErrQueueShutDown)
 	q.peekers.wakeAll(ErrQueueShutDown)
 	return dropped
+}
+
+// pushLocked adds an item to the buffer, which has room, and counts it as
+// an unfinished task.
+func (q *qcore[T]) pushLocked(v T) {
+	if q.fifo != nil {
+		q.fifo.push(v)
+	} else {
+		q.buf.push(v)
+	}
+	q.n++
+	q.addTaskLocked()
 }
 
 func (q *qcore[T]) addTaskLocked() {
@@ -267,8 +286,9 @@ func newQueue[T any](capacity int, buf store[T]) *Queue[T] {
 		panic(fmt.Sprintf("hub: negative queue capacity %d", capacity))
 	}
 	q := &Queue[T]{qcore[T]{kind: qBuffered, buf: buf, limit: capacity}}
+	q.fifo, _ = buf.(*ring[T])
 	if capacity == 0 {
-		q.limit = -1
+		q.limit = math.MaxInt
 	}
 	q.idle.Set()
 	return q
@@ -309,7 +329,7 @@ func (q *Queue[T]) TryPeek() (T, error) {
 func (q *Queue[T]) peekLocked() (T, error) {
 	var zero T
 	switch {
-	case q.buf.len() > 0:
+	case q.n > 0:
 		return q.buf.peek(), nil
 	case q.shut:
 		return zero, ErrQueueShutDown
@@ -321,12 +341,15 @@ func (q *Queue[T]) peekLocked() (T, error) {
 func (q *Queue[T]) Len() int {
 	q.lock()
 	defer q.mu.Unlock()
-	return q.buf.len()
+	return q.n
 }
 
 // Cap returns the queue's capacity; 0 means unbounded.
 func (q *Queue[T]) Cap() int {
-	return max(q.limit, 0)
+	if q.limit == math.MaxInt {
+		return 0
+	}
+	return q.limit
 }
 
 // TaskDone marks one item taken from the queue as processed. When every

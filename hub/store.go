@@ -2,12 +2,12 @@ package hub
 
 // store is the buffer behind a Queue: it decides the order in which items
 // come out (FIFO, LIFO, priority). Methods are called under the queue's lock;
-// pop and peek are called only when len() > 0.
+// the queue counts the items itself and calls pop and peek only when there
+// is one.
 type store[T any] interface {
 	push(v T)
 	pop() T
 	peek() T
-	len() int
 }
 
 // ring is a FIFO store: a power-of-two ring buffer that grows by doubling,
@@ -17,8 +17,6 @@ type ring[T any] struct {
 	head int
 	n    int
 }
-
-func (r *ring[T]) len() int { return r.n }
 
 func (r *ring[T]) push(v T) {
 	if r.n == len(r.buf) {
@@ -53,7 +51,6 @@ func (r *ring[T]) peek() T { return r.buf[r.head] }
 // stack is a LIFO store.
 type stack[T any] struct{ s []T }
 
-func (s *stack[T]) len() int { return len(s.s) }
 func (s *stack[T]) push(v T) { s.s = append(s.s, v) }
 func (s *stack[T]) peek() T  { return s.s[len(s.s)-1] }
 func (s *stack[T]) pop() T {
@@ -85,8 +82,7 @@ func (p *prioHeap[T]) less(i, j int) bool {
 	return p.h[i].seq < p.h[j].seq
 }
 
-func (p *prioHeap[T]) len() int { return len(p.h) }
-func (p *prioHeap[T]) peek() T  { return p.h[0].v }
+func (p *prioHeap[T]) peek() T { return p.h[0].v }
 
 func (p *prioHeap[T]) push(v T) {
 	p.seq++
