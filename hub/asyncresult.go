@@ -34,19 +34,11 @@ func (r *AsyncResult[T]) SetError(err error) {
 // Settle stores v (if err is nil) or err as the result and wakes all
 // waiters. It never blocks.
 func (r *AsyncResult[T]) Settle(v T, err error) {
-	r.s.mu.Lock()
 	if err != nil {
 		var zero T
 		v = zero
 	}
-	r.val, r.err = v, err
-	if r.s.set {
-		r.s.mu.Unlock()
-		return
-	}
-	n := r.s.raiseLocked()
-	r.s.mu.Unlock()
-	r.s.notify(n)
+	r.s.raise(func() { r.val, r.err = v, err })
 }
 
 // Get blocks until the result is ready and returns it: the value, or the

@@ -19,11 +19,22 @@ type signal struct {
 	pending atomic.Int32
 }
 
-// raiseLocked sets the flag and detaches the wait list; the caller unlocks
-// and then passes the list to notify. Every detached node is marked unlinked
-// here, under the lock, so that a waiter cancelled concurrently knows a
+// raise calls update (if not nil) and raises the flag, under the lock, then
+// notifies the waiters and subscribers. If the flag was raised already, only
+// update runs: nobody is waiting then.
+//
+// The whole wait list is detached under the lock and every node marked
+// unlinked there, so that a waiter cancelled concurrently knows that a
 // notification is on its way and leaves the node alone.
-func (s *signal) raiseLocked() *waitNode[struct{}] {
+func (s *signal) raise(update func()) {
+	s.mu.Lock()
+	if update != nil {
+		update()
+	}
+	if s.set {
+		s.mu.Unlock()
+		return
+	}
 	s.set = true
 	head := s.waiters.head
 	var woken int32
@@ -37,7 +48,8 @@ func (s *signal) raiseLocked() *waitNode[struct{}] {
 	if woken > 0 {
 		s.pending.Add(woken)
 	}
-	return head
+	s.mu.Unlock()
+	s.notify(head)
 }
 
 // notify wakes the detached waiters and calls the detached subscribers, in
@@ -79,11 +91,7 @@ func (s *signal) wait(ctx context.Context, reason string) bool {
 		}
 		return true
 	}
-	n := &waitNode[struct{}]{}
-	initWaiter(&n.w, ctx)
-	s.waiters.push(n)
-	s.mu.Unlock()
-	if err := await(ctx, &s.mu, &s.waiters, n, reason); err != nil {
+	if _, err := block(ctx, &s.mu, &s.waiters, struct{}{}, reason); err != nil {
 		return false
 	}
 	s.pending.Add(-1)
@@ -122,16 +130,7 @@ type Event struct {
 
 // Set raises the flag and wakes all waiters, FIFO, then calls the
 // subscribers. Setting a set Event does nothing. Set never blocks.
-func (e *Event) Set() {
-	e.s.mu.Lock()
-	if e.s.set {
-		e.s.mu.Unlock()
-		return
-	}
-	n := e.s.raiseLocked()
-	e.s.mu.Unlock()
-	e.s.notify(n)
-}
+func (e *Event) Set() { e.s.raise(nil) }
 
 // Clear lowers the flag. Waiters already woken by an earlier Set still
 // return true. Clear never blocks.

@@ -37,11 +37,8 @@ func (p *permits) acquire(ctx context.Context, size int, reason string) error {
 		p.mu.Unlock()
 		return nil
 	}
-	n := &waitNode[struct{}]{}
-	initWaiter(&n.w, ctx)
-	p.waiters.push(n)
-	p.mu.Unlock()
-	return await(ctx, &p.mu, &p.waiters, n, reason)
+	_, err := block(ctx, &p.mu, &p.waiters, struct{}{}, reason)
+	return err
 }
 
 func (p *permits) tryAcquire(size int) bool {

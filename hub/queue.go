@@ -81,7 +81,7 @@ func (q *qcore[T]) TryPut(v T) error {
 	return q.put(nil, v, false)
 }
 
-func (q *qcore[T]) put(ctx context.Context, v T, block bool) error {
+func (q *qcore[T]) put(ctx context.Context, v T, wait bool) error {
 	q.lock()
 	if q.shut {
 		q.mu.Unlock()
@@ -90,7 +90,7 @@ func (q *qcore[T]) put(ctx context.Context, v T, block bool) error {
 	if q.getters.wakeFirst(func(n *waitNode[T]) { n.val = v }) != nil {
 		q.addTaskLocked()
 		q.mu.Unlock()
-		if block && q.kind == qRendezvous {
+		if wait && q.kind == qRendezvous {
 			Yield(ctx) // the item is delivered; a kill landing here loses nothing
 		}
 		return nil
@@ -101,15 +101,12 @@ func (q *qcore[T]) put(ctx context.Context, v T, block bool) error {
 		q.mu.Unlock()
 		return nil
 	}
-	if !block {
+	if !wait {
 		q.mu.Unlock()
 		return ErrFull
 	}
-	n := &waitNode[T]{val: v}
-	initWaiter(&n.w, ctx)
-	q.putters.push(n)
-	q.mu.Unlock()
-	if err := await(ctx, &q.mu, &q.putters, n, "queue.put"); err != nil {
+	n, err := block(ctx, &q.mu, &q.putters, v, "queue.put")
+	if err != nil {
 		return err
 	}
 	return n.err
@@ -133,7 +130,7 @@ func (q *qcore[T]) TryGet() (T, error) {
 	return q.get(nil, false)
 }
 
-func (q *qcore[T]) get(ctx context.Context, block bool) (T, error) {
+func (q *qcore[T]) get(ctx context.Context, wait bool) (T, error) {
 	var zero T
 	q.lock()
 	if q.n > 0 {
@@ -159,15 +156,12 @@ func (q *qcore[T]) get(ctx context.Context, block bool) (T, error) {
 		q.mu.Unlock()
 		return zero, ErrQueueShutDown
 	}
-	if !block {
+	if !wait {
 		q.mu.Unlock()
 		return zero, ErrEmpty
 	}
-	n := &waitNode[T]{}
-	initWaiter(&n.w, ctx)
-	q.getters.push(n)
-	q.mu.Unlock()
-	if err := await(ctx, &q.mu, &q.getters, n, "queue.get"); err != nil {
+	n, err := block(ctx, &q.mu, &q.getters, zero, "queue.get")
+	if err != nil {
 		return zero, err
 	}
 	return n.val, n.err
@@ -305,12 +299,8 @@ func (q *Queue[T]) Peek(ctx context.Context) (T, error) {
 			q.mu.Unlock()
 			return v, err
 		}
-		n := &waitNode[T]{}
-		initWaiter(&n.w, ctx)
-		q.peekers.push(n)
-		q.mu.Unlock()
-		if err := await(ctx, &q.mu, &q.peekers, n, "queue.peek"); err != nil {
-			var zero T
+		var zero T
+		if _, err := block(ctx, &q.mu, &q.peekers, zero, "queue.peek"); err != nil {
 			return zero, err
 		}
 		// Woken by a put (or a shutdown): look again; a getter may have

@@ -103,19 +103,24 @@ func (l *waitList[T]) wakeAll(err error) {
 	}
 }
 
-// await parks the caller on n, which it has just linked into l under mu and
-// then unlocked. It returns nil once n was woken: the waker has already done
-// the bookkeeping. Otherwise the wait was cancelled or the greenlet killed:
-// n is unlinked (if a waker did not already drop it), a pending kill lands
-// here, and the ctx's cause is returned.
-func await[T any](ctx context.Context, mu *sync.Mutex, l *waitList[T], n *waitNode[T], reason string) error {
+// block parks the caller, who holds mu, on a new node carrying val, linked
+// at the tail of l; it unlocks mu. It returns the node, for what the waker
+// left in it, and nil once the node was woken: the waker has done all the
+// bookkeeping. Otherwise the wait was cancelled or the greenlet killed: the
+// node is unlinked (unless a waker already dropped it, handing it nothing),
+// a pending kill lands here, and the ctx's cause is returned.
+func block[T any](ctx context.Context, mu *sync.Mutex, l *waitList[T], val T, reason string) (*waitNode[T], error) {
+	n := &waitNode[T]{val: val}
+	initWaiter(&n.w, ctx)
+	l.push(n)
+	mu.Unlock()
 	err := n.w.Wait(ctx, reason)
 	if err == nil {
-		return nil
+		return n, nil
 	}
 	mu.Lock()
 	l.remove(n)
 	mu.Unlock()
 	Checkpoint(ctx)
-	return err
+	return n, err
 }
