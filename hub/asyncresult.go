@@ -42,9 +42,10 @@ func (r *AsyncResult[T]) Settle(v T, err error) {
 }
 
 // Get blocks until the result is ready and returns it: the value, or the
-// stored error. If ctx is done first it returns ctx's cause. From a greenlet
-// it is a cooperative point and a kill lands here. A ready result is
-// returned at once, even with a done ctx.
+// stored error. If ctx is done first it returns ctx's cause. A ready result
+// is returned without blocking, even with a done ctx (it may yield, as
+// Event.Wait does). From a greenlet, a Get that blocks or yields is a
+// cooperative point and a kill lands there.
 func (r *AsyncResult[T]) Get(ctx context.Context) (T, error) {
 	if !r.s.wait(ctx, "asyncresult.get") {
 		var zero T

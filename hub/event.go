@@ -155,10 +155,11 @@ func (e *Event) Ready() bool { return e.IsSet() }
 // and reports false; it never returns an error (ctx.Err says why it gave up).
 // It returns true if the flag was raised at any point during the wait, even
 // if it was cleared again before the waiter ran. If the flag is already
-// raised it returns true at once, except that a greenlet finding it raised
-// while waiters woken by that Set have not run yet yields to them first, so
-// it does not jump ahead of them. From a greenlet, Wait is a cooperative
-// point and a kill lands here.
+// raised it returns true without blocking, except that a greenlet finding it
+// raised while waiters woken by that Set have not run yet yields to them
+// first, so that (with P = 1) it does not run ahead of them (gevent does the
+// same). From a greenlet, a Wait that blocks or yields is a cooperative point
+// and a kill lands there.
 func (e *Event) Wait(ctx context.Context) bool {
 	return e.s.wait(ctx, "event.wait")
 }

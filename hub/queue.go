@@ -87,7 +87,7 @@ func (q *qcore[T]) put(ctx context.Context, v T, wait bool) error {
 		q.mu.Unlock()
 		return ErrQueueShutDown
 	}
-	if q.getters.wakeFirst(func(n *waitNode[T]) { n.val = v }) != nil {
+	if q.getters.n > 0 && q.getters.wakeFirst(func(n *waitNode[T]) { n.val = v }) != nil {
 		q.addTaskLocked()
 		q.mu.Unlock()
 		if wait && q.kind == qRendezvous {
@@ -97,7 +97,9 @@ func (q *qcore[T]) put(ctx context.Context, v T, wait bool) error {
 	}
 	if q.n < q.limit {
 		q.pushLocked(v)
-		q.peekers.wakeAll(nil)
+		if q.peekers.n > 0 {
+			q.peekers.wakeAll(nil)
+		}
 		q.mu.Unlock()
 		return nil
 	}
@@ -141,8 +143,10 @@ func (q *qcore[T]) get(ctx context.Context, wait bool) (T, error) {
 			v = q.buf.pop()
 		}
 		q.n--
-		if n := q.putters.wakeFirst(nil); n != nil {
-			q.pushLocked(n.val)
+		if q.putters.n > 0 {
+			if n := q.putters.wakeFirst(nil); n != nil {
+				q.pushLocked(n.val)
+			}
 		}
 		q.mu.Unlock()
 		return v, nil
@@ -374,8 +378,8 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 
 // ShutdownNow is Shutdown, except that the items still in the queue are
 // removed (and counted as done for Join) and returned to the caller, in the
-// order Get would have returned them, so that nothing is dropped silently:
-// blocked getters fail at once. It never blocks.
+// order Get would have returned them, so that nothing is dropped silently;
+// gets fail with ErrQueueShutDown at once. It never blocks.
 func (q *Queue[T]) ShutdownNow() []T { return q.shutdown(true) }
 
 // Channel is a rendezvous queue without a buffer, gevent's Channel: Put
