@@ -185,7 +185,8 @@ type RLock struct {
 }
 
 // Lock locks r, or, if the calling greenlet holds it already, counts one
-// more level. It blocks and fails as Lock.Lock does.
+// more level and returns at once. Otherwise it blocks and fails as Lock.Lock
+// does: a blocking Lock is a cooperative point and a kill lands there.
 func (r *RLock) Lock(ctx context.Context) error {
 	if r.reenter(ctx) {
 		return nil
@@ -197,7 +198,8 @@ func (r *RLock) Lock(ctx context.Context) error {
 	return nil
 }
 
-// TryLock is Lock without waiting: it reports whether the caller now holds r.
+// TryLock is Lock without waiting: it reports whether the caller now holds
+// r. It never blocks.
 func (r *RLock) TryLock(ctx context.Context) bool {
 	if r.reenter(ctx) {
 		return true
