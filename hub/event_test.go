@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -291,6 +292,42 @@ func TestEventAcrossGoroutines(t *testing.T) {
 	if !<-done {
 		t.Error("goroutine not woken by the greenlet's Set")
 	}
+}
+
+// gevent test__event and test__semaphore (items 63, 67), with two hubs
+// standing for two threads with their own hubs: a greenlet of one hub waiting
+// on an Event, a Queue and a Semaphore is woken by a greenlet of the other.
+func TestPrimitivesAcrossHubs(t *testing.T) {
+	h1, h2 := newTestHub(t), newTestHub(t)
+	var e Event
+	q := NewQueue[int](1)
+	s := NewSemaphore(0)
+	done := make(chan []string, 1)
+	waiter := h1.Spawn(context.Background(), Task{Run: func(ctx context.Context) error {
+		var got []string
+		if e.Wait(ctx) {
+			got = append(got, "event")
+		}
+		if v, err := q.Get(ctx); err == nil {
+			got = append(got, fmt.Sprint("queue ", v))
+		}
+		if s.Acquire(ctx) == nil {
+			got = append(got, "semaphore")
+		}
+		done <- got
+		return nil
+	}})
+	waitParked(t, waiter)
+	run(t, h2, func(ctx context.Context) error {
+		e.Set()
+		return q.Put(ctx, 5)
+	})
+	waitParked(t, waiter)
+	s.Release()
+	if got := <-done; !slices.Equal(got, []string{"event", "queue 5", "semaphore"}) {
+		t.Errorf("woken by %v", got)
+	}
+	<-waiter.Dead()
 }
 
 // gevent test__event: set_exception wakes a waiter whose get() raises it;

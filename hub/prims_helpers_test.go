@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,10 +19,19 @@ import (
 // existed before, such as the ants package's default pool, are ignored.)
 func newTestHub(t testing.TB, opts ...Option) *Hub {
 	t.Helper()
-	ignore := goleak.IgnoreCurrent()
-	t.Cleanup(func() { goleak.VerifyNone(t, ignore) }) // cleanups run LIFO: after the Stop
+	if _, checked := leakChecked.LoadOrStore(t, true); !checked {
+		// Once per test, before its first hub: cleanups run LIFO, so the
+		// check comes after every hub of the test was stopped.
+		ignore := goleak.IgnoreCurrent()
+		t.Cleanup(func() {
+			leakChecked.Delete(t)
+			goleak.VerifyNone(t, ignore)
+		})
+	}
 	return newStoppedAtCleanup(t, opts...)
 }
+
+var leakChecked sync.Map // testing.TB -> true: the test has its leak check
 
 // newBubbleHub is newTestHub for a testing/synctest bubble: synctest.Test
 // itself fails if a goroutine of the bubble outlives it, so there is no
