@@ -59,8 +59,8 @@ func newRegistry() *harness.Registry {
 		Name: "echo",
 		Title: "TCP echo on 127.0.0.1, closed loop (one message in flight per connection), every byte checked; " +
 			"server and client in their own processes; server CPU in cores, p50/p99 round trip.",
-		Kind:     harness.Echo,
-		EchoGrid: []harness.EchoConfig{{Conns: 100, Size: 64}, {Conns: 100, Size: 4096}, {Conns: 1000, Size: 64}, {Conns: 1000, Size: 4096}},
+		Kind:          harness.Echo,
+		EchoGrid:      []harness.EchoConfig{{Conns: 100, Size: 64}, {Conns: 100, Size: 4096}, {Conns: 1000, Size: 64}, {Conns: 1000, Size: 4096}},
 		QuickEchoGrid: []harness.EchoConfig{{Conns: 100, Size: 64}},
 		Ref:           "gnet", Primary: "msgs_per_s", Ratios: []string{"msgs_per_s", "p99_us"},
 		Columns: []string{"msgs_per_s", "mb_per_s", "p50_us", "p99_us", "server_cpu", "server_rss_kb"},
