@@ -19,7 +19,11 @@ import (
 const ChildArg = "__child"
 
 // ChildResult is the last line a child prints on stdout, Go and Python
-// alike: the work's size and time, or why it failed.
+// alike: the work's size and time, or why it failed. Micro and crawl
+// children report their own peak RSS (VmHWM) as "peak_rss_kb": the
+// ru_maxrss a parent gets from wait4 is useless here, because Linux folds the
+// parent's RSS into it when the child, sharing the parent's memory after a
+// vfork-style clone, calls execve.
 type ChildResult struct {
 	OK      bool               `json:"ok"`
 	Error   string             `json:"error,omitempty"`
@@ -168,7 +172,7 @@ func child(ctx context.Context, reg *Registry, args []string) (any, error) {
 			return ChildResult{Error: err.Error()}, nil
 		}
 		return ChildResult{OK: true, Ops: st.Pages, WallNS: int64(wall), Metrics: map[string]float64{
-			"pages_per_s": float64(st.Pages) / wall.Seconds(), "pages": float64(st.Pages)}}, nil
+			"pages_per_s": float64(st.Pages) / wall.Seconds(), "pages": float64(st.Pages), "peak_rss_kb": peakRSSKB()}}, nil
 	}
 	return nil, fmt.Errorf("harness: unknown child mode %q", args[0])
 }
@@ -206,11 +210,18 @@ func runMicro(v *Variant, n int, warmup bool) ChildResult {
 	wall := b.end.Sub(b.start)
 	res := ChildResult{OK: true, Ops: b.ops, WallNS: int64(wall), Metrics: map[string]float64{
 		"allocs_per_op": float64(m1.Mallocs-m0.Mallocs) / float64(b.ops),
+		"peak_rss_kb":   peakRSSKB(),
 	}}
 	if b.parkedRSS > 0 {
 		res.Metrics["rss_bytes_per_task"] = float64(b.parkedRSS-rss0) / float64(n)
 	}
 	return res
+}
+
+// peakRSSKB is this process's peak resident set (VmHWM), in kB.
+func peakRSSKB() float64 {
+	kb, _ := ProcStatusKB(0, "VmHWM")
+	return float64(kb)
 }
 
 // call runs a variant, turning a panic into an error: a crashed variant

@@ -62,7 +62,7 @@ func IdlePct(a, b CPUTimes) float64 {
 	if dt <= 0 {
 		return 100
 	}
-	return 100 * (1 - (b.Busy-a.Busy)/dt)
+	return min(max(100*(1-(b.Busy-a.Busy)/dt), 0), 100) // rounding can stray past the bounds
 }
 
 // MeasureIdle samples /proc/stat over d and returns the idle percentage.

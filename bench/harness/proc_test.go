@@ -26,6 +26,12 @@ func TestParseProcStat(t *testing.T) {
 	if got := IdlePct(a, c); got != 75 {
 		t.Fatalf("IdlePct = %v, want 75", got)
 	}
+	// Fully busy, in tick sums that do not add up exactly in floating point.
+	for _, busy := range []float64{0.1, 0.2, 0.3, 0.7, 1.1} {
+		if got := IdlePct(CPUTimes{Busy: busy, Total: busy}, CPUTimes{Busy: 3 * busy, Total: 3 * busy}); got < 0 || got > 1e-9 {
+			t.Fatalf("fully busy IdlePct = %v, want 0", got)
+		}
+	}
 }
 
 func TestParsePIDStat(t *testing.T) {

@@ -349,8 +349,8 @@ func (c Config) sampleMicro(ctx context.Context, w *Workload, v *Variant, s *Sam
 	}
 	s.Metrics["ns_per_op"] = float64(r.WallNS) / float64(r.Ops)
 	s.Metrics["wall_ms"] = float64(r.WallNS) / 1e6
-	if ru != nil {
-		s.Metrics["peak_rss_kb"] = float64(ru.Maxrss) // kB on Linux
+	if _, ok := s.Metrics["peak_rss_kb"]; !ok {
+		return errors.New("child reported no peak_rss_kb")
 	}
 	return nil
 }
@@ -517,9 +517,6 @@ func (c Config) sampleCrawl(ctx context.Context, w *Workload, v *Variant, s *Sam
 	s.N = pages
 	s.Metrics = r.Metrics
 	s.Metrics["wall_ms"] = float64(r.WallNS) / 1e6
-	if ru != nil {
-		s.Metrics["peak_rss_kb"] = float64(ru.Maxrss)
-	}
 	return nil
 }
 

@@ -35,7 +35,7 @@ const testPages = 6
 func buildTestReg() *Registry {
 	r := NewRegistry()
 	r.AddWorkload(Workload{Name: "m", Title: "Count.", Kind: Micro, Size: 1000, QuickSize: 200, Warmup: true,
-		Ref: "ref", Primary: "ns_per_op", Ratios: []string{"ns_per_op"}, Columns: []string{"ns_per_op", "rss_bytes_per_task"}})
+		Ref: "ref", Primary: "ns_per_op", Ratios: []string{"ns_per_op"}, Columns: []string{"ns_per_op", "rss_bytes_per_task", "peak_rss_kb"}})
 	r.AddWorkload(Workload{Name: "e", Title: "Echo.", Kind: Echo, QuickEchoGrid: []EchoConfig{{Conns: 4, Size: 64}},
 		Ref: "std", Primary: "msgs_per_s", Ratios: []string{"msgs_per_s"}, Columns: []string{"msgs_per_s", "p99_us"}})
 	r.AddWorkload(Workload{Name: "c", Title: "Crawl.", Kind: Crawl, Latency: time.Millisecond, Concurrency: 2, Site: testSite,
@@ -84,7 +84,7 @@ func buildTestReg() *Registry {
 
 const pyOK = `import json, sys
 assert sys.argv[1:] == ["micro", "m", "py", "200", "1"], sys.argv
-print(json.dumps({"ok": True, "ops": 200, "wall_ns": 400000, "metrics": {}}))`
+print(json.dumps({"ok": True, "ops": 200, "wall_ns": 400000, "metrics": {"peak_rss_kb": 9000}}))`
 
 const pyBad = `import json
 print(json.dumps({"ok": False, "error": "sum 1, want 2"}))
@@ -267,6 +267,9 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if m := rows["m/parks"].Metrics["rss_bytes_per_task"]; m.N != 2 || m.Median < 4096 {
 		t.Errorf("parks RSS per task %+v, want >= 4 KiB of the 8 KiB each holds", m)
+	}
+	if m := rows["m/parks"].Metrics["peak_rss_kb"]; m.N != 2 || m.Min < 200*8 {
+		t.Errorf("parks peak RSS %+v kB, want at least the 1600 kB it touched", m)
 	}
 	if m := rows["c/bfs"].Metrics["pages"]; m.Median != testPages {
 		t.Errorf("crawl pages %+v", m)

@@ -245,7 +245,7 @@ func TestPythonMicroVariants(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if r.Ops < n || r.WallNS <= 0 {
+				if r.Ops < n || r.WallNS <= 0 || r.Metrics["peak_rss_kb"] <= 0 {
 					t.Fatalf("result %+v", r)
 				}
 				if w.Name == "mem_parked" && r.Metrics["rss_bytes_per_task"] <= 0 {

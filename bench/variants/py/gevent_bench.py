@@ -23,12 +23,16 @@ def emit(ok, ops=0, wall_ns=0, metrics=None, error=None):
     sys.stdout.flush()
 
 
-def vmrss_bytes():
+def status_kb(field):
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
     return 0
+
+
+def vmrss_bytes():
+    return status_kb("VmRSS") * 1024
 
 
 class Bench:
@@ -234,7 +238,7 @@ def micro(workload, name, n, warmup):
     t0 = time.perf_counter_ns()
     fn(b)
     wall = time.perf_counter_ns() - t0
-    metrics = {}
+    metrics = {"peak_rss_kb": status_kb("VmHWM")}
     if b.parked_rss:
         metrics["rss_bytes_per_task"] = (b.parked_rss - rss0) / n
     emit(True, b.ops, wall, metrics)
@@ -317,7 +321,8 @@ def crawl(root, conc, expected):
     if state["errors"] or state["pages"] != expected:
         emit(False, error="crawl: %d pages (want %d), %d errors" % (state["pages"], expected, state["errors"]))
         return 1
-    emit(True, state["pages"], wall, {"pages_per_s": state["pages"] / (wall / 1e9), "pages": state["pages"]})
+    emit(True, state["pages"], wall, {"pages_per_s": state["pages"] / (wall / 1e9), "pages": state["pages"],
+                                      "peak_rss_kb": status_kb("VmHWM")})
     return 0
 
 
