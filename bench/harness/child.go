@@ -68,24 +68,23 @@ func child(ctx context.Context, reg *Registry, args []string) (any, error) {
 	if len(args) == 0 {
 		return nil, errors.New("harness: child: no mode")
 	}
-	variant := func() (*Variant, error) {
+	// variant checks the argument count and finds the Go variant named by
+	// args[1:3] that has the body this mode runs.
+	variant := func(nargs int, kind string, has func(*Variant) bool) (*Variant, error) {
+		if err := need(nargs); err != nil {
+			return nil, err
+		}
 		v := reg.Lookup(args[1], args[2])
-		if v == nil || v.Missing != "" {
-			return nil, fmt.Errorf("harness: child: no runnable variant %s/%s", args[1], args[2])
+		if v == nil || v.Missing != "" || !has(v) {
+			return nil, fmt.Errorf("harness: child: no runnable Go %s %s/%s", kind, args[1], args[2])
 		}
 		return v, nil
 	}
 	switch args[0] {
 	case "micro":
-		if err := need(5); err != nil {
-			return nil, err
-		}
-		v, err := variant()
+		v, err := variant(5, "micro variant", func(v *Variant) bool { return v.Micro != nil })
 		if err != nil {
 			return nil, err
-		}
-		if v.Micro == nil {
-			return nil, fmt.Errorf("harness: %s is not a Go micro variant", v.Key())
 		}
 		n, err := strconv.Atoi(args[3])
 		if err != nil {
@@ -93,15 +92,9 @@ func child(ctx context.Context, reg *Registry, args []string) (any, error) {
 		}
 		return runMicro(v, n, args[4] == "1"), nil
 	case "echo-server":
-		if err := need(4); err != nil {
-			return nil, err
-		}
-		v, err := variant()
+		v, err := variant(4, "echo server", func(v *Variant) bool { return v.Server != nil })
 		if err != nil {
 			return nil, err
-		}
-		if v.Server == nil {
-			return nil, fmt.Errorf("harness: %s is not a Go echo server", v.Key())
 		}
 		if err := v.Server(ctx, args[3]); err != nil && ctx.Err() == nil {
 			return nil, err
@@ -147,15 +140,9 @@ func child(ctx context.Context, reg *Registry, args []string) (any, error) {
 		}
 		return nil, nil
 	case "crawl":
-		if err := need(6); err != nil {
-			return nil, err
-		}
-		v, err := variant()
+		v, err := variant(6, "crawler", func(v *Variant) bool { return v.Crawl != nil })
 		if err != nil {
 			return nil, err
-		}
-		if v.Crawl == nil {
-			return nil, fmt.Errorf("harness: %s is not a Go crawler", v.Key())
 		}
 		conc, err1 := strconv.Atoi(args[4])
 		want, err2 := strconv.Atoi(args[5])

@@ -450,31 +450,49 @@ func (c Config) sampleEcho(ctx context.Context, v *Variant, cfg EchoConfig, s *S
 	if err != nil {
 		return err
 	}
-	pid := sv.p.cmd.Process.Pid
 	cl := c.rawCommand(ctx, nil, ccpu, []string{c.Exe, ChildArg, "echo-client", addr,
 		strconv.Itoa(cfg.Conns), strconv.Itoa(cfg.Size), c.EchoWindow.String(), c.EchoDrain.String()})
+	run, err := c.runClient(cl, sv, s)
+	if err != nil {
+		return err
+	}
+	wall := float64(run.res.WallNS) / 1e9
+	s.N = cfg.Conns
+	s.Metrics = run.res.Metrics
+	s.Metrics["server_cpu"] = run.serverCPU / wall
+	s.Metrics["client_cpu"] = run.clientCPU / wall
+	s.Metrics["server_rss_kb"] = float64(run.serverRSSKB)
+	return nil
+}
+
+// clientRun is what runClient measured.
+type clientRun struct {
+	res                  ChildResult
+	clientCPU, serverCPU float64 // seconds while the client ran
+	serverRSSKB          int64   // the server's peak RSS
+}
+
+// runClient runs a client process against a running server, fills the
+// sample's noise figures (both processes count as measured), stops the
+// server, and returns the client's result. A server that died during the
+// run fails the sample.
+func (c Config) runClient(cl *proc, sv *server, s *Sample) (clientRun, error) {
+	pid := sv.p.cmd.Process.Pid
 	srv0, _ := ProcCPU(pid)
 	m := startMeter()
 	runErr := cl.cmd.Run()
 	srv1, _ := ProcCPU(pid)
 	rss, _ := ProcStatusKB(pid, "VmHWM")
 	ru, _ := sysUsage(cl.cmd.ProcessState)
-	m.finish(c, s, rusageCPU(ru)+srv1-srv0)
+	run := clientRun{clientCPU: rusageCPU(ru), serverCPU: srv1 - srv0, serverRSSKB: rss}
+	m.finish(c, s, run.clientCPU+run.serverCPU)
 	crashed := sv.stop()
-	r, err := cl.result(runErr)
+	res, err := cl.result(runErr)
 	if err != nil {
-		return err
+		return run, err
 	}
-	if crashed != nil {
-		return crashed
-	}
-	wall := float64(r.WallNS) / 1e9
-	s.N = cfg.Conns
-	s.Metrics = r.Metrics
-	s.Metrics["server_cpu"] = (srv1 - srv0) / wall
-	s.Metrics["client_cpu"] = rusageCPU(ru) / wall
-	s.Metrics["server_rss_kb"] = float64(rss)
-	return nil
+	run.res = res
+	return run, crashed
 }
 
 func (c Config) sampleCrawl(ctx context.Context, w *Workload, v *Variant, s *Sample) error {
@@ -502,21 +520,13 @@ func (c Config) sampleCrawl(ctx context.Context, w *Workload, v *Variant, s *Sam
 	conc := strconv.Itoa(w.Concurrency)
 	want := strconv.Itoa(pages)
 	cl := c.command(ctx, v, ccpu, []string{"crawl", w.Name, v.Name, root, conc, want}, []string{"crawl", root, conc, want})
-	m := startMeter()
-	runErr := cl.cmd.Run()
-	ru, _ := sysUsage(cl.cmd.ProcessState)
-	m.finish(c, s, rusageCPU(ru))
-	crashed := sv.stop()
-	r, err := cl.result(runErr)
+	run, err := c.runClient(cl, sv, s)
 	if err != nil {
 		return err
 	}
-	if crashed != nil {
-		return crashed
-	}
 	s.N = pages
-	s.Metrics = r.Metrics
-	s.Metrics["wall_ms"] = float64(r.WallNS) / 1e6
+	s.Metrics = run.res.Metrics
+	s.Metrics["wall_ms"] = float64(run.res.WallNS) / 1e6
 	return nil
 }
 
