@@ -49,7 +49,8 @@ func run() error {
 		outRoot    = flag.String("out", "results", "directory for the run's results (a timestamped subdirectory)")
 		python     = flag.String("python", "/usr/bin/python3", "python3 with python3-gevent (Debian's system python)")
 		idleMin    = flag.Float64("idle-min", 75, "before a sample, wait for this idle percentage...")
-		idleWait   = flag.Duration("idle-wait", 0, "...for at most this long (default 5s, or 0 with -quick)")
+		idleWait   = flag.Duration("idle-wait", 0, "...for at most this long (default 3s, or 0 with -quick)")
+		idleBudget = flag.Duration("idle-budget", 0, "at most this much waiting for idle in the whole run (default 90s, or 0 with -quick)")
 		echoWindow = flag.Duration("echo-window", 0, "echo: measured window per sample (default 3s, or 500ms with -quick)")
 		echoDrain  = flag.Duration("echo-drain", 2*time.Second, "echo: time in-flight echoes get after the window")
 		pin        = flag.Bool("pin", false, "echo and crawl: server on CPU 0, client on CPU 1 (taskset)")
@@ -75,7 +76,8 @@ func run() error {
 			*d = map[bool]time.Duration{false: full, true: q}[*quick]
 		}
 	}
-	def(idleWait, 5*time.Second, 0)
+	def(idleWait, 3*time.Second, 0)
+	def(idleBudget, 90*time.Second, 0)
 	def(echoWindow, 3*time.Second, 500*time.Millisecond)
 	def(budget, 9*time.Minute, 55*time.Second)
 	if *reps == 0 {
@@ -90,7 +92,7 @@ func run() error {
 	}
 	cfg := harness.Config{
 		Reg: variants.Reg, Filter: filter, Quick: *quick, Reps: *reps, Exe: exe, Python: *python,
-		IdleMin: *idleMin, IdleWait: *idleWait, EchoWindow: *echoWindow, EchoDrain: *echoDrain, Pin: *pin,
+		IdleMin: *idleMin, IdleWait: *idleWait, IdleBudget: *idleBudget, EchoWindow: *echoWindow, EchoDrain: *echoDrain, Pin: *pin,
 		Budget: *budget, SampleTimeout: *timeout, Noise: harness.DefaultNoise, Log: os.Stderr,
 	}
 	if *report != "" {

@@ -35,9 +35,12 @@ type Config struct {
 	Python    string
 	PythonErr string
 	// IdleMin and IdleWait: before a sample, wait up to IdleWait for the
-	// machine to be IdleMin percent idle.
-	IdleMin  float64
-	IdleWait time.Duration
+	// machine to be IdleMin percent idle. IdleBudget caps the total of
+	// these waits in a run, so a machine that stays busy costs the run a
+	// bounded time (its samples are then flagged noisy, not delayed).
+	IdleMin    float64
+	IdleWait   time.Duration
+	IdleBudget time.Duration
 	// EchoWindow and EchoDrain: the echo client's measured window and the
 	// time in-flight echoes get after it.
 	EchoWindow, EchoDrain time.Duration
@@ -96,6 +99,7 @@ func Run(ctx context.Context, c Config) ([]Section, error) {
 		}
 	}
 	start := time.Now()
+	idleLeft := c.IdleBudget
 	for rep := range c.Reps {
 		for _, sel := range sels {
 			w := sel.Workload
@@ -109,7 +113,11 @@ func Run(ctx context.Context, c Config) ([]Section, error) {
 					if c.Budget > 0 && time.Since(start) > c.Budget {
 						s = Sample{Status: StatusSkipped, Error: fmt.Sprintf("time budget %v used up", c.Budget)}
 					} else {
-						s = c.sample(ctx, w, v, cfg, rep)
+						t := time.Now()
+						idle := c.preIdle(ctx, min(c.IdleWait, idleLeft))
+						idleLeft -= time.Since(t)
+						s = c.sample(ctx, w, v, cfg)
+						s.PreIdlePct = idle
 					}
 					s.Workload, s.Variant, s.Lang, s.Ours, s.Rep = w.Name, v.Name, v.Lang, v.Ours, rep
 					if w.Kind == Echo {
@@ -297,15 +305,19 @@ func (m meter) finish(c Config, s *Sample, ownCPU float64) {
 	s.NoiseValid, s.Noisy = c.Noise.Classify(s.OtherCores, wall)
 }
 
-func (c Config) sample(ctx context.Context, w *Workload, v *Variant, cfg EchoConfig, rep int) Sample {
+// preIdle measures the machine's idle share before a sample, waiting up to
+// wait for it to reach IdleMin.
+func (c Config) preIdle(ctx context.Context, wait time.Duration) float64 {
+	if wait > 0 {
+		return WaitIdle(ctx, c.IdleMin, wait)
+	}
+	return MeasureIdle(ctx, 100*time.Millisecond)
+}
+
+func (c Config) sample(ctx context.Context, w *Workload, v *Variant, cfg EchoConfig) Sample {
 	ctx, cancel := context.WithTimeout(ctx, c.SampleTimeout)
 	defer cancel()
 	var s Sample
-	if c.IdleWait > 0 {
-		s.PreIdlePct = WaitIdle(ctx, c.IdleMin, c.IdleWait)
-	} else {
-		s.PreIdlePct = MeasureIdle(ctx, 100*time.Millisecond)
-	}
 	var err error
 	switch w.Kind {
 	case Micro:
