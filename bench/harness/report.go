@@ -96,11 +96,14 @@ func keptSamples(ss []Sample) []Sample {
 func buildRow(w *Workload, v *Variant, cfg string, ss, kept, ref []Sample) Row {
 	r := Row{Kind: "row", Workload: w.Name, Config: cfg, Variant: v.Name, Lang: v.Lang, Ours: v.Ours, Ref: v.Name == w.Ref}
 	var errs []string
+	skipped := ""
 	for _, s := range ss {
 		if s.N > 0 {
 			r.N = s.N
 		}
 		switch s.Status {
+		case StatusSkipped:
+			skipped = s.Error
 		case StatusFailed:
 			r.Failed++
 			if !slices.Contains(errs, s.Error) {
@@ -121,7 +124,7 @@ func buildRow(w *Workload, v *Variant, cfg string, ss, kept, ref []Sample) Row {
 		case len(ss) > 0 && ss[0].Status == StatusUnavailable:
 			r.Status, r.Note = StatusUnavailable, ss[0].Error
 		default:
-			r.Status, r.Note = StatusSkipped, "no sample (time budget or filter)"
+			r.Status, r.Note = StatusSkipped, or(skipped, "no sample")
 		}
 		return r
 	}

@@ -300,7 +300,7 @@ func TestRunBudgetSkips(t *testing.T) {
 	if len(sections) != 1 || len(sections[0].Rows) != 1 {
 		t.Fatalf("sections %+v", sections)
 	}
-	if r := sections[0].Rows[0]; r.Status != StatusSkipped || r.Metrics != nil {
+	if r := sections[0].Rows[0]; r.Status != StatusSkipped || r.Metrics != nil || !strings.Contains(r.Note, "time budget") {
 		t.Fatalf("row %+v, want skipped without numbers", r)
 	}
 }
