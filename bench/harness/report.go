@@ -68,7 +68,8 @@ func BuildRows(w *Workload, variants []*Variant, samples []Sample) []Row {
 				// Unavailable variants are recorded once, without a config.
 				ss = by["\x00"+v.Name]
 			}
-			rows = append(rows, buildRow(w, v, cfg, ss, kept[v.Name], kept[w.Ref]))
+			refAll := by[cfg+"\x00"+w.Ref]
+			rows = append(rows, buildRow(w, v, cfg, ss, kept[v.Name], kept[w.Ref], refAll))
 		}
 	}
 	return rows
@@ -93,7 +94,10 @@ func keptSamples(ss []Sample) []Sample {
 	return ok
 }
 
-func buildRow(w *Workload, v *Variant, cfg string, ss, kept, ref []Sample) Row {
+// buildRow summarizes one variant: ss are all its samples, kept the ones
+// the statistics use, ref the reference's kept samples and refAll all of
+// the reference's samples.
+func buildRow(w *Workload, v *Variant, cfg string, ss, kept, ref, refAll []Sample) Row {
 	r := Row{Kind: "row", Workload: w.Name, Config: cfg, Variant: v.Name, Lang: v.Lang, Ours: v.Ours, Ref: v.Name == w.Ref}
 	var errs []string
 	skipped := ""
@@ -144,15 +148,28 @@ func buildRow(w *Workload, v *Variant, cfg string, ss, kept, ref []Sample) Row {
 	if r.Failed > 0 {
 		notes = append(notes, fmt.Sprintf("%d failed: %s", r.Failed, strings.Join(errs, "; ")))
 	}
-	r.Note = strings.Join(notes, "; ")
 	r.Metrics = map[string]Stat{}
 	for _, m := range w.Columns {
 		r.Metrics[m] = Summarize(values(kept, m))
 	}
 	r.Ratios = map[string]Stat{}
+	noisyPairs := false
 	for _, m := range w.Ratios {
-		r.Ratios[m] = Summarize(PairRatios(byRep(kept, m), byRep(ref, m)))
+		st := Summarize(PairRatios(byRep(kept, m), byRep(ref, m)))
+		if st.N == 0 && !r.Ref {
+			// No rep where both samples were quiet: the two samples of a
+			// rep ran back to back under much the same load, so their
+			// ratio still says something; the note says it is from noisy
+			// pairs.
+			st = Summarize(PairRatios(byRep(okSamples(ss), m), byRep(okSamples(refAll), m)))
+			noisyPairs = noisyPairs || st.N > 0
+		}
+		r.Ratios[m] = st
 	}
+	if noisyPairs {
+		notes = append(notes, "x ref from noisy pairs")
+	}
+	r.Note = strings.Join(notes, "; ")
 	var others, idle []float64
 	for _, s := range kept {
 		if s.NoiseValid {
@@ -162,6 +179,16 @@ func buildRow(w *Workload, v *Variant, cfg string, ss, kept, ref []Sample) Row {
 	}
 	r.Others, r.PreIdle = Summarize(others), Summarize(idle)
 	return r
+}
+
+func okSamples(ss []Sample) []Sample {
+	var out []Sample
+	for _, s := range ss {
+		if s.Status == StatusOK {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func values(ss []Sample, m string) []float64 {

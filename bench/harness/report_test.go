@@ -19,6 +19,7 @@ func reportWorkload() (*Workload, []*Variant) {
 		{Workload: "spawn", Name: "broken", Lang: LangGo},
 		{Workload: "spawn", Name: "later", Lang: LangGo, Ours: true, Missing: "not merged yet"},
 		{Workload: "spawn", Name: "gevent", Lang: LangPython},
+		{Workload: "spawn", Name: "lonely", Lang: LangGo},
 	}
 	return w, vs
 }
@@ -36,6 +37,7 @@ func reportSamples() []Sample {
 		ok("ref", 0, 100, false), ok("ref", 1, 200, false), ok("ref", 2, 150, true),
 		ok("ours", 0, 300, false), ok("ours", 1, 400, false), ok("ours", 2, 10, false),
 		ok("noisy", 0, 50, true), ok("noisy", 1, 70, true),
+		ok("lonely", 2, 300, false), // quiet only where the reference was noisy
 		{Kind: "sample", Workload: "spawn", Variant: "broken", Rep: 0, Status: StatusFailed, Error: "counted 9, want 10"},
 		{Kind: "sample", Workload: "spawn", Variant: "broken", Rep: 1, Status: StatusFailed, Error: "counted 9, want 10"},
 	}
@@ -70,6 +72,13 @@ func TestBuildRows(t *testing.T) {
 	noisy := by["noisy"]
 	if noisy.Status != StatusOK || !noisy.AllNoisy || noisy.Runs != 2 || !strings.Contains(noisy.Note, "all samples noisy") {
 		t.Errorf("all-noisy row %+v", noisy)
+	}
+	lonely := by["lonely"]
+	if r := lonely.Ratios["ns_per_op"]; r.N != 1 || r.Median != 2 || !strings.Contains(lonely.Note, "x ref from noisy pairs") {
+		t.Errorf("lonely row %+v: with no quiet pair the ratio must come from the noisy pair, and say so", lonely)
+	}
+	if r := by["ours"].Ratios["ns_per_op"]; r.N != 2 || strings.Contains(by["ours"].Note, "noisy pairs") {
+		t.Errorf("quiet pairs exist for ours: the noisy ones must not be used (%+v)", r)
 	}
 	broken := by["broken"]
 	if broken.Status != StatusFailed || broken.Failed != 2 || broken.Note != "counted 9, want 10" || broken.Metrics != nil {
