@@ -218,6 +218,12 @@ func WriteMarkdown(out io.Writer, env Env, sections []Section) error {
 	fmt.Fprintf(&b, "Run %s: %s, GOMAXPROCS=%d on %d CPUs (%s), kernel %s; Python: %s. Mode: %s, %d reps.\n\n",
 		env.Time.UTC().Format("2006-01-02 15:04 UTC"), env.GoVersion, env.GOMAXPROCS, env.NumCPU, or(env.CPUModel, "?"),
 		or(env.Kernel, "?"), or(env.Python, "not checked"), map[bool]string{true: "quick", false: "full"}[env.Quick], env.Reps)
+	cmd := strings.TrimSpace("go run ./bench " + strings.Join(env.Args, " "))
+	fmt.Fprintf(&b, "Command: `%s` (from bench/)", cmd)
+	if env.Commit != "" {
+		fmt.Fprintf(&b, " at commit %s", env.Commit)
+	}
+	b.WriteString(".\n\n")
 	fmt.Fprintf(&b, "Each cell is median (min-max) over the runs kept. \"x ref\" is the median (min-max) of per-pair ratios: "+
 		"variant ÷ reference from the same repetition. \"others\" is the CPU (cores) the rest of the machine used during a sample; "+
 		"samples above %.2g cores (and at least %.2g s long) are dropped as noisy. Rows marked ours are gevent-go.\n",

@@ -127,7 +127,8 @@ func TestWriteMarkdown(t *testing.T) {
 	w, vs := reportWorkload()
 	rows := BuildRows(w, vs, reportSamples())
 	var b bytes.Buffer
-	env := Env{Time: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), GoVersion: "go1.26", GOMAXPROCS: 2, NumCPU: 2, Reps: 3}
+	env := Env{Time: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), GoVersion: "go1.26", GOMAXPROCS: 2, NumCPU: 2, Reps: 3,
+		Args: []string{"-reps", "3"}, Commit: "abc1234"}
 	if err := WriteMarkdown(&b, env, []Section{{Workload: w, Rows: rows, Chart: "spawn.png"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +142,7 @@ func TestWriteMarkdown(t *testing.T) {
 		"| broken | go | - | FAILED |  |  |  | counted 9, want 10 |",
 		"| **later** (ours) | go | - | not available |  |  |  | not merged yet |",
 		"2026-01-02 03:04 UTC",
+		"Command: `go run ./bench -reps 3` (from bench/) at commit abc1234.",
 	} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
