@@ -8,16 +8,6 @@ import "github.com/gevent-go/gevent/bench/harness"
 // oursMicro / Reg.Add with the same workload and variant name; the real
 // variant replaces the slot, nothing here needs editing.
 //
-//   - spawn_join/gevent_go_spawn: ours_spawn.go.pending is written against
-//     the typed spawn API: rename it to ours_spawn.go once package spawn is
-//     merged.
-//   - switch/gevent_go_event, mem_parked/gevent_go_event,
-//     queue/gevent_go_queue: ours_prims.go, against the hub's Event and
-//     Queue (branch prims): an Event ping-pong like the python
-//     gevent_event; N greenlets in ev.Wait with b.Parked() once all wait;
-//     a Queue(queueCap) producer/consumer checked with checkSum.
-//   - pool_map/gevent_go_pool_map: ours_pool.go: pool.New(mapConc) Map
-//     over b.N items (ordered), checked with checkMapped.
 //   - echo/gevent_go_netpoll: ours_netpoll.go: Reg.Add a Variant with
 //     Ours: true and Server: func(ctx, addr) error serving a
 //     netpoll.StreamServer echo handler on addr until ctx ends.
@@ -33,11 +23,6 @@ func init() {
 	slot := func(workload, name, missing string) {
 		Reg.Add(harness.Variant{Workload: workload, Name: name, Lang: harness.LangGo, Ours: true, Missing: missing})
 	}
-	slot("spawn_join", "gevent_go_spawn", "package spawn not merged yet (typed spawn.Spawn + spawn.JoinAll; rename bench/variants/ours_spawn.go.pending to ours_spawn.go once it is)")
-	slot("switch", "gevent_go_event", "hub.Event not merged yet (branch prims); plug in at bench/variants/ours_prims.go")
-	slot("queue", "gevent_go_queue", "hub.Queue not merged yet (branch prims); plug in at bench/variants/ours_prims.go")
-	slot("mem_parked", "gevent_go_event", "hub.Event not merged yet (branch prims); plug in at bench/variants/ours_prims.go")
-	slot("pool_map", "gevent_go_pool_map", "package pool not merged yet; plug in at bench/variants/ours_pool.go")
 	slot("echo", "gevent_go_netpoll", "package netpoll (StreamServer) not merged yet; plug in at bench/variants/ours_netpoll.go")
 	slot("crawl", "gevent_go_crawler", "examples/crawler not merged yet; plug in at bench/variants/ours_crawler.go")
 }
