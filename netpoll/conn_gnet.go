@@ -231,6 +231,7 @@ func (c *gconn) flushed(gc gnet.Conn, err error) error {
 		}
 	}
 	c.onLoop = gc.OutboundBuffered()
+	c.flushLocked() // what Write queued during the direct write
 	c.settleLocked()
 	c.mu.Unlock()
 	return nil
