@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/pprof"
 	"sync"
 
 	"github.com/gevent-go/gevent/hub"
@@ -84,7 +85,9 @@ func listen(ctx context.Context, network, addr string, cfg *config) (*Listener, 
 	}
 	open.ls[l] = struct{}{}
 	open.Unlock()
-	go l.acceptor()
+	// Without the caller's profiler labels, which name a hub worker when a
+	// greenlet listens (the blocking monitor finds workers by them).
+	pprof.Do(context.Background(), pprof.Labels(), func(context.Context) { go l.acceptor() })
 	return l, nil
 }
 

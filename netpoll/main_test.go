@@ -3,6 +3,7 @@ package netpoll
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -56,6 +57,13 @@ func newHub(t testing.TB, opts ...hub.Option) *hub.Hub {
 	return h
 }
 
+// failf fails the test from inside a greenlet: t.Fatal would end the
+// greenlet's goroutine behind the hub's back, so it panics instead, which the
+// hub turns into the greenlet's error and inGreenlet reports.
+func failf(format string, args ...any) {
+	panic(fmt.Errorf(format, args...))
+}
+
 // inGreenlet runs fn as the main greenlet of h and fails the test on error.
 func inGreenlet(t testing.TB, h *hub.Hub, fn func(ctx context.Context) error) {
 	t.Helper()
@@ -72,12 +80,15 @@ func testCtx(t testing.TB, d time.Duration) context.Context {
 }
 
 // pipe returns a connected pair: c1 dialed, c2 accepted, both through
-// netpoll with opts, bound to ctx.
+// netpoll with opts, bound to ctx. The connections are made from plain
+// goroutines (a greenlet's ctx must not be used off its greenlet), then
+// bound to ctx.
 func pipe(t testing.TB, ctx context.Context, opts ...Option) (c1, c2 *Conn) {
 	t.Helper()
-	ln, err := Listen(ctx, "tcp", "127.0.0.1:0", opts...)
+	bg := context.Background()
+	ln, err := Listen(bg, "tcp", "127.0.0.1:0", opts...)
 	if err != nil {
-		t.Fatal(err)
+		failf("listen: %v", err)
 	}
 	defer ln.Close()
 	type res struct {
@@ -86,17 +97,77 @@ func pipe(t testing.TB, ctx context.Context, opts ...Option) (c1, c2 *Conn) {
 	}
 	ch := make(chan res, 1)
 	go func() {
-		c, err := ln.AcceptContext(ctx)
+		c, err := ln.AcceptContext(bg)
 		ch <- res{c, err}
 	}()
-	c1, err = Dial(ctx, "tcp", ln.Addr().String(), opts...)
+	dc := make(chan res, 1)
+	go func() {
+		c, err := Dial(bg, "tcp", ln.Addr().String(), opts...)
+		dc <- res{c, err}
+	}()
+	var r1, r2 res
+	hub.Blocking(ctx, "test.pipe", func() { r1, r2 = <-dc, <-ch })
+	if r1.err != nil {
+		failf("dial: %v", r1.err)
+	}
+	if r2.err != nil {
+		failf("accept: %v", r2.err)
+	}
+	t.Cleanup(func() { r1.c.Close(); r2.c.Close() })
+	return r1.c.WithContext(ctx), r2.c.WithContext(ctx)
+}
+
+// dialStd returns a netpoll connection dialed with opts, bound to ctx, and
+// its peer, a plain standard-library connection that reads only when told
+// to (a peer that exerts back-pressure, unlike a gnet one).
+func dialStd(t testing.TB, ctx context.Context, opts ...Option) (*Conn, net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		failf("listen: %v", err)
 	}
-	r := <-ch
-	if r.err != nil {
-		t.Fatal(r.err)
+	defer ln.Close()
+	ch := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		ch <- c
+	}()
+	c, err := Dial(ctx, "tcp", ln.Addr().String(), opts...)
+	if err != nil {
+		failf("dial: %v", err)
 	}
-	t.Cleanup(func() { c1.Close(); r.c.Close() })
-	return c1, r.c
+	peer := recv(ctx, ch)
+	if peer == nil {
+		failf("accept failed")
+	}
+	t.Cleanup(func() { c.Close(); peer.Close() })
+	return c, peer
+}
+
+// recv receives from ch cooperatively (a greenlet must not block on a
+// plain channel: it would keep its hub's run token).
+func recv[T any](ctx context.Context, ch <-chan T) T {
+	var v T
+	hub.Blocking(ctx, "test.recv", func() { v = <-ch })
+	return v
+}
+
+// waitDeadG parks until g has ended, failing the test after limit.
+func waitDeadG(t testing.TB, ctx context.Context, g *hub.G, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	timer := time.NewTimer(limit)
+	defer timer.Stop()
+	dead := false
+	hub.Blocking(ctx, "test.dead", func() {
+		select {
+		case <-g.Dead():
+			dead = true
+		case <-timer.C:
+		}
+	})
+	if !dead {
+		failf("greenlet %s still alive after %v (state %v)", g.Name(), limit, g.State())
+	}
+	return time.Since(start)
 }
