@@ -46,7 +46,11 @@ func backends(t *testing.T, f func(t *testing.T, opts ...Option)) {
 // newHub returns a hub stopped when the test ends.
 func newHub(t testing.TB, opts ...hub.Option) *hub.Hub {
 	t.Helper()
-	h := hub.MustNew(opts...)
+	// The blocking monitor's reports go to the test log: under -race on two
+	// shared cores, copying a test's large buffers can hold a token past
+	// the threshold, which is worth seeing with -v but is not a failure.
+	report := func(r hub.BlockedReport) { t.Logf("%s", r) }
+	h := hub.MustNew(append([]hub.Option{hub.WithMonitor(100*time.Millisecond, report)}, opts...)...)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
