@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"golang.org/x/sys/unix"
 
 	"github.com/gevent-go/gevent/hub"
 )
@@ -58,6 +59,7 @@ type gconn struct {
 	probeT   *time.Timer
 	lingerT  *time.Timer
 
+	opened  bool // OnOpen ran
 	closing bool // Close was called
 	closed  bool // OnClose ran: gnet has let go of the connection
 	hooks   []func()
@@ -158,6 +160,21 @@ func (c *gconn) write(ctx context.Context, p []byte) (int, error) {
 			c.mu.Unlock()
 			return n, nil
 		}
+		if c.queuedLocked() == 0 && !c.flushing {
+			// Nothing is queued anywhere: try the socket first, as gnet's
+			// own Write does on its loop, and queue only what it refuses.
+			m, err := c.writeDirectLocked(p[n:])
+			n += m
+			if err != nil {
+				c.mu.Unlock()
+				return n, c.opErr("write", err)
+			}
+			if n == len(p) {
+				c.mu.Unlock()
+				c.idle.touch()
+				return n, nil
+			}
+		}
 		if room := c.cfg.highWater - c.queuedLocked(); room > 0 {
 			k := min(room, len(p)-n)
 			if c.out == nil && c.spare != nil {
@@ -182,6 +199,43 @@ func (c *gconn) write(ctx context.Context, p []byte) (int, error) {
 			return n, c.opErr("write", err)
 		}
 	}
+}
+
+// writeDirectLocked writes p to the socket from the caller's goroutine. It
+// is called only when no output is queued in netpoll or in gnet (so bytes
+// stay in order) and the connection is open: gnet closes the descriptor only
+// after OnClose, which waits for mu, so the descriptor is this connection's
+// for as long as mu is held. A short write or EAGAIN returns the count
+// without error; the caller queues the rest for the loop, which also arms
+// the writable event. A socket error fails the connection's writes (reads
+// drain what was received, then see it) and is returned.
+func (c *gconn) writeDirectLocked(p []byte) (int, error) {
+	if c.closed || c.closing {
+		return 0, nil
+	}
+	fd := c.gc.Fd()
+	n := 0
+	for n < len(p) {
+		m, err := unix.Write(fd, p[n:])
+		switch {
+		case err == nil:
+			n += m
+			continue
+		case err == unix.EINTR:
+			continue
+		case err == unix.EAGAIN:
+			return n, nil
+		}
+		err = os.NewSyscallError("write", err)
+		c.werr = err
+		if c.rerr == nil {
+			c.rerr = err
+		}
+		c.writers.wakeAll()
+		_ = c.gc.Close()
+		return n, err
+	}
+	return n, nil
 }
 
 // flushLocked hands out to the loop unless a hand-off is already pending

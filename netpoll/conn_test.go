@@ -326,13 +326,8 @@ func TestWriteDeadline(t *testing.T) {
 			if n <= 0 || n >= len(big) {
 				failf("queued %d bytes", n)
 			}
-			if g, ok := c.c.(*gconn); ok {
-				g.mu.Lock()
-				q := g.queuedLocked()
-				g.mu.Unlock()
-				if q > 256<<10 {
-					failf("netpoll holds %d bytes, past the high-water mark", q)
-				}
+			if q, ok := queuedOut(c); ok && q > 256<<10 {
+				failf("netpoll holds %d bytes, past the high-water mark", q)
 			}
 			// The n bytes reported arrive, in order, and nothing else.
 			c.Close()

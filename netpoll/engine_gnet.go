@@ -4,6 +4,7 @@ package netpoll
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -52,6 +53,14 @@ func enroll(nc net.Conn, c *gconn) (gnet.Conn, error) {
 	gc, err := engine.cli.EnrollContext(nc, c)
 	if err != nil {
 		return nil, fmt.Errorf("netpoll: enrolling connection with gnet: %w", err)
+	}
+	c.mu.Lock()
+	opened := c.opened
+	c.mu.Unlock()
+	if !opened {
+		// gnet could not add the socket to its poller; it closed it and
+		// will never report on it.
+		return nil, errors.New("netpoll: enrolling connection with gnet: not opened")
 	}
 	return gc, nil
 }
@@ -106,6 +115,15 @@ func stopEngine(ctx context.Context) error {
 // bridge is the gnet event handler: every gnet.Conn carries its *gconn as
 // context, set before registration.
 type bridge struct{ gnet.BuiltinEventEngine }
+
+func (*bridge) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
+	if c, ok := gc.Context().(*gconn); ok {
+		c.mu.Lock()
+		c.opened = true
+		c.mu.Unlock()
+	}
+	return nil, gnet.None
+}
 
 func (*bridge) OnTraffic(gc gnet.Conn) gnet.Action {
 	c, ok := gc.Context().(*gconn)

@@ -14,6 +14,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv("NETPOLL_IDLE_CLIENT"); spec != "" {
+		idleClient(spec) // the client process of BenchmarkIdleConnMemory
+		return
+	}
 	// gnet's package init starts an ants pool that lives for the process;
 	// ignore the goroutines that exist before any test runs.
 	ignore := goleak.IgnoreCurrent()

@@ -235,16 +235,12 @@ func TestSlowReader(t *testing.T) {
 			c.Write(first[:])
 			return
 		}
-		g := c.c.(*gconn)
 		for off := 0; off < total; off += 64 << 10 {
 			if _, err := c.Write(data[off : off+64<<10]); err != nil {
 				return
 			}
-			g.mu.Lock()
-			held := int64(len(g.out) + len(g.inflight))
-			g.mu.Unlock()
-			if held > maxHeld.Load() {
-				maxHeld.Store(held)
+			if held, _ := queuedOut(c); int64(held) > maxHeld.Load() {
+				maxHeld.Store(int64(held))
 			}
 		}
 	}, WithWriteHighWater(hw))
