@@ -752,3 +752,48 @@ func TestFullDuplex(t *testing.T) {
 		t.Fatalf("got %q", all)
 	}
 }
+
+// TestHalfClose documents the deviation: a client that sends a request and
+// then shuts down its write side gets no reply from a gnet connection (the
+// peer's FIN closes it whole; the handler's Write fails with EPIPE), and
+// gets it on the stdlib backend.
+func TestHalfClose(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  []Option
+		reply string
+	}{{"gnet", nil, ""}, {"stdlib", []Option{WithStdlib()}, "PING"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHub(t)
+			werr := make(chan error, 1)
+			s := startServer(t, h, func(ctx context.Context, c *Conn) {
+				req, err := io.ReadAll(c) // until the client's FIN
+				if err != nil {
+					werr <- err
+					return
+				}
+				_, err = c.Write([]byte(strings.ToUpper(string(req))))
+				werr <- err
+			}, tc.opts...)
+			c, err := net.Dial("tcp", s.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Write([]byte("ping"))
+			c.(*net.TCPConn).CloseWrite()
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			got, _ := io.ReadAll(c)
+			err = <-werr
+			if string(got) != tc.reply {
+				t.Fatalf("reply %q, want %q", got, tc.reply)
+			}
+			if tc.reply == "" && !errors.Is(err, syscall.EPIPE) {
+				t.Fatalf("handler Write after the peer's FIN: %v, want EPIPE", err)
+			}
+			if tc.reply != "" && err != nil {
+				t.Fatalf("handler Write: %v", err)
+			}
+		})
+	}
+}
