@@ -183,6 +183,8 @@ func (d *deadline) stop() {
 // stores a timestamp; the timer re-arms itself for the remaining time when it
 // finds there was some.
 type idleWatch struct {
+	// d is set in the connection's literal, before its loop can record
+	// traffic, and never changes (0: no idle timeout).
 	d     time.Duration
 	last  atomic.Int64 // nanoseconds since idleEpoch of the latest traffic
 	mu    sync.Mutex
@@ -192,15 +194,15 @@ type idleWatch struct {
 
 var idleEpoch = time.Now()
 
-func (w *idleWatch) start(d time.Duration, fire func()) {
-	if d <= 0 {
+// start arms the watch: fire runs once after d without traffic.
+func (w *idleWatch) start(fire func()) {
+	if w.d <= 0 {
 		return
 	}
-	w.d = d
 	w.touch()
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.timer = time.AfterFunc(d, func() {
+	w.timer = time.AfterFunc(w.d, func() {
 		quiet := time.Duration(int64(time.Since(idleEpoch)) - w.last.Load())
 		w.mu.Lock()
 		if w.done {

@@ -28,11 +28,14 @@ import (
 // callback that finds closed unset under mu may still use the gnet.Conn.
 //
 // Inbound bytes are copied out of gnet's shared read buffer in OnTraffic into
-// in, up to the inbound limit, and parked readers are woken. Outbound bytes
-// are copied by Write into out; one AsyncWrite at a time hands a batch to
-// the loop, whose callback writes whatever accumulated meanwhile and samples
-// gnet's outbound buffer (onLoop). queued() = out + sending + onLoop is what
-// the high-water mark and the graceful close look at.
+// in, up to the inbound limit, and parked readers are woken. Write sends
+// straight to the socket while nothing is queued, and copies what the socket
+// refuses into out; one AsyncWrite at a time hands out to the loop, whose
+// callback writes whatever accumulated meanwhile and samples gnet's outbound
+// buffer (onLoop). queuedLocked() = out + inflight + onLoop is what the
+// high-water mark and the graceful close look at; onLoop is exact when
+// sampled and can only be stale-high later (the loop drains it), which costs
+// a queued write where a direct one would do, never order.
 type gconn struct {
 	cfg          *config
 	laddr, raddr net.Addr
@@ -61,6 +64,7 @@ type gconn struct {
 
 	opened  bool // OnOpen ran
 	closing bool // Close was called
+	shut    bool // gc.Close was requested
 	closed  bool // OnClose ran: gnet has let go of the connection
 	hooks   []func()
 }
@@ -77,7 +81,7 @@ const (
 )
 
 func adoptGnet(nc net.Conn, cfg *config) (*gconn, error) {
-	c := &gconn{cfg: cfg, laddr: nc.LocalAddr(), raddr: nc.RemoteAddr()}
+	c := &gconn{cfg: cfg, laddr: nc.LocalAddr(), raddr: nc.RemoteAddr(), idle: idleWatch{d: cfg.idle}}
 	gc, err := enroll(nc, c)
 	if err != nil {
 		return nil, err
@@ -85,7 +89,7 @@ func adoptGnet(nc net.Conn, cfg *config) (*gconn, error) {
 	c.mu.Lock()
 	c.gc = gc
 	c.mu.Unlock()
-	c.idle.start(cfg.idle, func() { c.fail(ErrIdleTimeout) })
+	c.idle.start(func() { c.fail(ErrIdleTimeout) })
 	return c, nil
 }
 
@@ -232,7 +236,7 @@ func (c *gconn) writeDirectLocked(p []byte) (int, error) {
 			c.rerr = err
 		}
 		c.writers.wakeAll()
-		_ = c.gc.Close()
+		c.shutLocked()
 		return n, err
 	}
 	return n, nil
@@ -307,8 +311,7 @@ func (c *gconn) settleLocked() {
 		c.writers.wakeAll()
 	}
 	if c.closing && q == 0 {
-		c.stopTimersLocked()
-		_ = c.gc.Close()
+		c.shutLocked()
 		return
 	}
 	c.probeLocked()
@@ -379,14 +382,16 @@ func (c *gconn) close() error {
 		return nil
 	}
 	if c.cfg.linger == 0 || c.queuedLocked() == 0 {
-		c.stopTimersLocked()
-		_ = c.gc.Close()
+		c.shutLocked()
 		return nil
 	}
 	// Deliver what is queued first: settleLocked closes once the backlog
 	// is empty; the linger timer closes regardless, dropping the rest.
-	gc := c.gc
-	c.lingerT = time.AfterFunc(c.cfg.linger, func() { _ = gc.Close() })
+	c.lingerT = time.AfterFunc(c.cfg.linger, func() {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.shutLocked()
+	})
 	c.probeLocked()
 	return nil
 }
@@ -400,10 +405,7 @@ func (c *gconn) abort() {
 	c.readers.wakeAll()
 	c.writers.wakeAll()
 	c.idle.stop()
-	c.stopTimersLocked()
-	if !c.closed {
-		_ = c.gc.Close()
-	}
+	c.shutLocked()
 }
 
 // fail closes the connection because of err (idle timeout, a broken
@@ -428,7 +430,17 @@ func (c *gconn) failLocked(err error) {
 	c.in, c.ioff = nil, 0
 	c.readers.wakeAll()
 	c.writers.wakeAll()
+	c.shutLocked()
+}
+
+// shutLocked asks gnet to close the socket (it drops what its buffer
+// still holds), once.
+func (c *gconn) shutLocked() {
 	c.stopTimersLocked()
+	if c.shut || c.closed {
+		return
+	}
+	c.shut = true
 	_ = c.gc.Close()
 }
 

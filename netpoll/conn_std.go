@@ -29,13 +29,13 @@ type sconn struct {
 }
 
 func adoptStd(nc net.Conn, cfg *config) *sconn {
-	c := &sconn{nc: nc}
+	c := &sconn{nc: nc, idle: idleWatch{d: cfg.idle}}
 	c.r = direction{op: nc.Read, setDeadline: nc.SetReadDeadline}
 	c.w = direction{op: nc.Write, setDeadline: nc.SetWriteDeadline}
 	if tc, ok := nc.(*net.TCPConn); ok && cfg.linger == 0 {
 		_ = tc.SetLinger(0)
 	}
-	c.idle.start(cfg.idle, func() { c.shut(ErrIdleTimeout) })
+	c.idle.start(func() { c.shut(ErrIdleTimeout) })
 	return c
 }
 
