@@ -269,6 +269,9 @@ func (c *gconn) flushed(gc gnet.Conn, err error) error {
 		c.mu.Unlock()
 		return nil // OnClose has run or will run and settles everyone
 	}
+	// What the socket did not take of the batch is in gnet's buffer now:
+	// count it there before anything else can look at the backlog.
+	c.onLoop = gc.OutboundBuffered()
 	if len(c.out) > 0 {
 		// Write the batch that accumulated during the hand-off directly:
 		// loop-only calls are legal here. Unlock first, since a write error

@@ -222,7 +222,12 @@ func (s *StreamServer) dispatch(ctx, spawnCtx context.Context, c *Conn) {
 		g := s.h.Spawn(spawnCtx, hub.Task{
 			Name: "netpoll.handler " + c.RemoteAddr().String(),
 			Run:  func(hctx context.Context) error { fn(hctx); return nil },
-			Done: s.reportOutcome,
+			Done: func(dctx context.Context, o hub.Outcome) {
+				if !o.Started {
+					s.handlerDone(rec) // killed (by Stop, a hub stop) before it ran
+				}
+				s.reportOutcome(dctx, o)
+			},
 		})
 		s.mu.Lock()
 		rec.g = g
@@ -244,10 +249,13 @@ func (s *StreamServer) dispatch(ctx, spawnCtx context.Context, c *Conn) {
 }
 
 // reportOutcome reports the failure of one of the server's greenlets (a
-// handler's panic, a kill with an error other than Stop's) to the hub's
-// error handler.
+// handler's panic, a kill other than a default one, Stop's or the hub's
+// stopping) to the hub's error handler.
 func (s *StreamServer) reportOutcome(ctx context.Context, o hub.Outcome) {
-	if o.Err == nil || (o.Killed && (errors.Is(o.Err, hub.ErrKilled) || errors.Is(o.Err, ErrServerStopped))) {
+	if o.Err == nil {
+		return
+	}
+	if o.Killed && (errors.Is(o.Err, hub.ErrKilled) || errors.Is(o.Err, ErrServerStopped) || errors.Is(o.Err, hub.ErrHubStopped)) {
 		return
 	}
 	s.h.ReportError(hub.Current(ctx), o.Err)

@@ -797,3 +797,52 @@ func TestHalfClose(t *testing.T) {
 		})
 	}
 }
+
+// TestUnstartedHandlerKilled: a handler greenlet killed before it ever ran
+// (here: waiting for hub capacity when the hub is stopped) still closes its
+// connection and frees its place, so the server's Stop has nothing left to
+// wait for.
+func TestUnstartedHandlerKilled(t *testing.T) {
+	// The accept loop and one handler. The test stops this hub itself (a
+	// second hub.Stop reports the ants pool closed).
+	h := hub.MustNew(hub.WithCapacity(2))
+	defer func() { _ = h.Stop(context.Background()) }()
+	ls := &lineServer{}
+	s, err := NewStreamServer("127.0.0.1:0", ls.handle, WithHub(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	holdConn(t, s.Addr().String(), "stuck")
+	queued, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer queued.Close()
+	queued.Write([]byte("echo"))
+	// Wait until its handler is spawned and queued for capacity.
+	for deadline := time.Now().Add(5 * time.Second); h.Stats().Pending < 3; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second handler was never spawned: %+v", h.Stats())
+		}
+	}
+	if st := h.Stats(); st.Live != 2 {
+		t.Fatalf("hub stats %+v, want 2 live (accept loop, first handler)", st)
+	}
+	if err := h.Stop(testCtx(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	queued.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := queued.Read(make([]byte, 8)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the never-started handler's client: %d %v, want its connection closed", n, err)
+	}
+	start := time.Now()
+	if err := s.Stop(testCtx(t, 5*time.Second)); err != nil {
+		t.Fatalf("Stop after the hub killed every handler: %v", err)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("Stop took %v", el)
+	}
+}
