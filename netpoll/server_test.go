@@ -846,3 +846,47 @@ func TestUnstartedHandlerKilled(t *testing.T) {
 		t.Fatalf("Stop took %v", el)
 	}
 }
+
+// TestServeKilled: killing the greenlet parked in Serve stops the server at
+// once (handlers killed, listener closed) and the kill lands in Serve.
+func TestServeKilled(t *testing.T) {
+	h := newHub(t)
+	ls := &lineServer{}
+	s, err := NewStreamServer("127.0.0.1:0", ls.handle, WithHub(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	returned := false
+	g := h.Spawn(context.Background(), hub.Task{Run: func(ctx context.Context) error {
+		s.Serve(ctx)
+		returned = true // not reached: the kill lands in Serve
+		return nil
+	}})
+	client := holdConn(t, s.Addr().String(), "stuck")
+	start := time.Now()
+	g.Kill(nil)
+	select {
+	case <-g.Dead():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve's greenlet did not die")
+	}
+	if returned {
+		t.Fatal("Serve returned normally after a kill")
+	}
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := client.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the handler's connection: %v, want closed", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("took %v", el)
+	}
+	if _, err := net.Dial("tcp", s.Addr().String()); err == nil {
+		t.Fatal("still accepting")
+	}
+	if err := s.Stop(testCtx(t, time.Second)); err != nil {
+		t.Fatalf("Stop after the kill: %v", err)
+	}
+}
