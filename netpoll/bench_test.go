@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -324,7 +325,8 @@ func benchEcho(b *testing.B, kind string, conns, size int) {
 // goes to the server) holds NETPOLL_IDLE_CONNS connections (default 10000)
 // open without sending; the server's handler for each is parked in Read.
 // B/conn is the growth of the Go heap and stacks in use, rss-B/conn that of
-// the resident set, divided by the connection count.
+// the resident set, divided by the connection count; stack-B/conn is the
+// stacks in use alone.
 func BenchmarkIdleConnMemory(b *testing.B) {
 	n := 10000
 	if s := os.Getenv("NETPOLL_IDLE_CONNS"); s != "" {
@@ -342,7 +344,7 @@ func BenchmarkIdleConnMemory(b *testing.B) {
 func idleMemory(b *testing.B, kind string, n int) {
 	var opened atomic.Int64
 	var srv echoServer
-	runtime.GC()
+	debug.FreeOSMemory() // so the resident set grows with what is touched now
 	heap0, rss0 := memNow()
 	switch kind {
 	case "netpoll":
@@ -387,10 +389,14 @@ func idleMemory(b *testing.B, kind string, n int) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	runtime.GC()
+	debug.FreeOSMemory()
 	heap1, rss1 := memNow()
 	b.ReportMetric(float64(heap1-heap0)/float64(n), "B/conn")
 	b.ReportMetric(float64(rss1-rss0)/float64(n), "rss-B/conn")
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	b.ReportMetric(float64(ms.StackInuse)/float64(n), "stack-B/conn") // all goroutines' stacks, for scale
+
 }
 
 // memNow returns the Go heap and stacks in use and the process's resident
