@@ -33,7 +33,8 @@ import (
 // same run, so their ratios come out of one measurement:
 //   - netpoll: a StreamServer, one handler greenlet per connection, on a
 //     one-token hub (gevent's contract);
-//   - gnet: gnet's native echo (Next + Write in OnTraffic), the reference;
+//   - gnet: gnet's native echo (Next + Write in OnTraffic), the reference,
+//     with as many loops as netpoll's shared engine;
 //   - stdlib: a goroutine per connection on the standard library.
 //
 // The client is closed-loop: every connection keeps one message in flight,
@@ -52,44 +53,18 @@ type echoServer struct {
 func startEchoServer(b *testing.B, kind string) echoServer {
 	switch kind {
 	case "netpoll":
-		return startNetpollEcho(b, func(ctx context.Context, c *Conn) {
-			buf := make([]byte, echoBuf)
-			for {
-				n, err := c.Read(buf)
-				if n > 0 {
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
-				if err != nil {
-					return
-				}
-			}
-		})
+		return startNetpollEcho(b, 1, func(ctx context.Context, c *Conn) { echoLoop(c, make([]byte, echoBuf)) })
 	case "gnet":
 		return startGnetEcho(b, false)
 	case "stdlib":
-		return startStdEcho(b, func(c net.Conn) {
-			buf := make([]byte, echoBuf)
-			for {
-				n, err := c.Read(buf)
-				if n > 0 {
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
-				if err != nil {
-					return
-				}
-			}
-		})
+		return startStdEcho(b, func(c net.Conn) { echoLoop(c, make([]byte, echoBuf)) })
 	}
 	b.Fatalf("unknown server %q", kind)
 	return echoServer{}
 }
 
-func startNetpollEcho(b *testing.B, handler func(ctx context.Context, c *Conn)) echoServer {
-	h := hub.MustNew(hub.WithMonitor(0, nil))
+func startNetpollEcho(b *testing.B, p int, handler func(ctx context.Context, c *Conn)) echoServer {
+	h := hub.MustNew(hub.WithMonitor(0, nil), hub.WithParallelism(p))
 	s, err := NewStreamServer("127.0.0.1:0", handler, WithHub(h))
 	if err != nil {
 		b.Fatal(err)
@@ -143,7 +118,7 @@ func startGnetEcho(b *testing.B, idle bool) echoServer {
 	done := make(chan error, 1)
 	go func() {
 		done <- gnet.Run(e, "tcp://127.0.0.1:0",
-			gnet.WithNumEventLoop(runtime.GOMAXPROCS(0)), gnet.WithLogger(gnetLogger{}))
+			gnet.WithNumEventLoop(eventLoops()), gnet.WithLogger(gnetLogger{}))
 	}()
 	select {
 	case <-e.booted:
@@ -348,7 +323,7 @@ func idleMemory(b *testing.B, kind string, n int) {
 	heap0, rss0 := memNow()
 	switch kind {
 	case "netpoll":
-		srv = startNetpollEcho(b, func(ctx context.Context, c *Conn) {
+		srv = startNetpollEcho(b, 1, func(ctx context.Context, c *Conn) {
 			opened.Add(1)
 			c.Read(make([]byte, 1))
 		})

@@ -137,6 +137,61 @@ func (l *waitList) remove(w *hub.Waiter) {
 	}
 }
 
+// park is the wait of every blocking call here: called with mu held, it
+// queues a Waiter for ctx's caller on l, releases mu and parks until woken
+// (nil) or until ctx ends or the greenlet is killed (ctx's cause; the waiter
+// is then taken off l again). mu is not held on return. Callers re-check
+// their condition after a wake-up, and land a pending kill with
+// hub.Checkpoint after an error where they may.
+func (l *waitList) park(ctx context.Context, mu *sync.Mutex, reason string) error {
+	w := hub.NewWaiter(ctx)
+	*l = append(*l, w)
+	mu.Unlock()
+	err := w.Wait(ctx, reason)
+	if err != nil {
+		mu.Lock()
+		l.remove(w)
+		mu.Unlock()
+	}
+	return err
+}
+
+// closeHooks runs functions once a connection is fully closed; its owner's
+// lock guards it.
+type closeHooks struct {
+	fns  []func()
+	done bool
+}
+
+// addLocked registers fn and reports true, or reports false if the hooks
+// already ran (the caller then runs fn itself, unlocked).
+func (h *closeHooks) addLocked(fn func()) bool {
+	if h.done {
+		return false
+	}
+	h.fns = append(h.fns, fn)
+	return true
+}
+
+// takeLocked marks the hooks as run and returns them for the caller to run
+// unlocked.
+func (h *closeHooks) takeLocked() []func() {
+	h.done = true
+	fns := h.fns
+	h.fns = nil
+	return fns
+}
+
+// addHook is onClosed for a connection guarded by mu.
+func addHook(mu *sync.Mutex, h *closeHooks, fn func()) {
+	mu.Lock()
+	added := h.addLocked(fn)
+	mu.Unlock()
+	if !added {
+		fn()
+	}
+}
+
 // deadline is one direction's deadline with the timer that wakes the
 // callers blocked on it.
 type deadline struct {

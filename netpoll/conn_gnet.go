@@ -66,7 +66,7 @@ type gconn struct {
 	closing bool // Close was called
 	shut    bool // gc.Close was requested
 	closed  bool // OnClose ran: gnet has let go of the connection
-	hooks   []func()
+	hooks   closeHooks
 }
 
 // recycleCap bounds the buffers a connection keeps between bursts, so an
@@ -132,13 +132,7 @@ func (c *gconn) read(ctx context.Context, p []byte) (int, error) {
 			c.mu.Unlock()
 			return 0, nil
 		}
-		w := hub.NewWaiter(ctx)
-		c.readers = append(c.readers, w)
-		c.mu.Unlock()
-		if err := w.Wait(ctx, "netpoll.read"); err != nil {
-			c.mu.Lock()
-			c.readers.remove(w)
-			c.mu.Unlock()
+		if err := c.readers.park(ctx, &c.mu, "netpoll.read"); err != nil {
 			hub.Checkpoint(ctx)
 			return 0, c.opErr("read", err)
 		}
@@ -191,14 +185,8 @@ func (c *gconn) write(ctx context.Context, p []byte) (int, error) {
 			c.idle.touch()
 			continue
 		}
-		w := hub.NewWaiter(ctx)
-		c.writers = append(c.writers, w)
-		c.probeLocked()
-		c.mu.Unlock()
-		if err := w.Wait(ctx, "netpoll.write"); err != nil {
-			c.mu.Lock()
-			c.writers.remove(w)
-			c.mu.Unlock()
+		c.armProbeLocked() // this writer is about to wait for the drain
+		if err := c.writers.park(ctx, &c.mu, "netpoll.write"); err != nil {
 			hub.Checkpoint(ctx)
 			return n, c.opErr("write", err)
 		}
@@ -321,12 +309,21 @@ func (c *gconn) settleLocked() {
 }
 
 // probeLocked schedules a drain probe if someone waits for gnet's outbound
-// buffer to drain and no AsyncWrite callback will sample it anyway.
+// buffer to drain: a parked writer or a lingering close.
 func (c *gconn) probeLocked() {
-	if c.probing || c.flushing || c.closed || c.onLoop == 0 || (len(c.writers) == 0 && !c.closing) {
-		if c.onLoop == 0 {
-			c.probeGap = 0
-		}
+	if len(c.writers) > 0 || c.closing {
+		c.armProbeLocked()
+	}
+}
+
+// armProbeLocked schedules a drain probe unless one is pending, an
+// AsyncWrite callback will sample the buffer anyway, or it is empty.
+func (c *gconn) armProbeLocked() {
+	if c.onLoop == 0 {
+		c.probeGap = 0
+		return
+	}
+	if c.probing || c.flushing || c.closed {
 		return
 	}
 	c.probing = true
@@ -458,50 +455,27 @@ func (c *gconn) stopTimersLocked() {
 	}
 }
 
-func (c *gconn) setReadDeadline(t time.Time) error {
+func (c *gconn) setReadDeadline(t time.Time) error  { return c.setDeadline(&c.rdl, &c.readers, t) }
+func (c *gconn) setWriteDeadline(t time.Time) error { return c.setDeadline(&c.wdl, &c.writers, t) }
+
+// setDeadline moves one direction's deadline and wakes its blocked callers
+// so they re-evaluate it; its timer wakes them when it passes.
+func (c *gconn) setDeadline(d *deadline, waiters *waitList, t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
 		return c.opErr("set", net.ErrClosed)
 	}
-	c.rdl.set(t, c.wakeReaders)
-	c.readers.wakeAll()
-	return nil
-}
-
-func (c *gconn) setWriteDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing {
-		return c.opErr("set", net.ErrClosed)
-	}
-	c.wdl.set(t, c.wakeWriters)
-	c.writers.wakeAll()
-	return nil
-}
-
-func (c *gconn) wakeReaders() {
-	c.mu.Lock()
-	c.readers.wakeAll()
-	c.mu.Unlock()
-}
-
-func (c *gconn) wakeWriters() {
-	c.mu.Lock()
-	c.writers.wakeAll()
-	c.mu.Unlock()
-}
-
-func (c *gconn) onClosed(fn func()) {
-	c.mu.Lock()
-	if !c.closed {
-		c.hooks = append(c.hooks, fn)
+	d.set(t, func() {
+		c.mu.Lock()
+		waiters.wakeAll()
 		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-	fn()
+	})
+	waiters.wakeAll()
+	return nil
 }
+
+func (c *gconn) onClosed(fn func()) { addHook(&c.mu, &c.hooks, fn) }
 
 // onTraffic runs on the loop: it copies the received bytes out of gnet's
 // shared read buffer and wakes the readers.
@@ -568,8 +542,7 @@ func (c *gconn) onClose(err error) {
 	c.readers.wakeAll()
 	c.writers.wakeAll()
 	c.stopTimersLocked()
-	hooks := c.hooks
-	c.hooks = nil
+	hooks := c.hooks.takeLocked()
 	c.mu.Unlock()
 	c.idle.stop()
 	for _, fn := range hooks {

@@ -25,7 +25,7 @@ type sconn struct {
 	r, w   direction
 	closed bool
 	reason error // why the connection was closed from inside (idle timeout)
-	hooks  []func()
+	hooks  closeHooks
 }
 
 func adoptStd(nc net.Conn, cfg *config) *sconn {
@@ -167,8 +167,7 @@ func (c *sconn) shut(reason error) {
 	}
 	c.closed = true
 	c.reason = reason
-	hooks := c.hooks
-	c.hooks = nil
+	hooks := c.hooks.takeLocked()
 	c.mu.Unlock()
 	c.idle.stop()
 	_ = c.nc.Close()
@@ -177,13 +176,4 @@ func (c *sconn) shut(reason error) {
 	}
 }
 
-func (c *sconn) onClosed(fn func()) {
-	c.mu.Lock()
-	if !c.closed {
-		c.hooks = append(c.hooks, fn)
-		c.mu.Unlock()
-		return
-	}
-	c.mu.Unlock()
-	fn()
-}
+func (c *sconn) onClosed(fn func()) { addHook(&c.mu, &c.hooks, fn) }

@@ -121,23 +121,11 @@ func TestKillParkedRead(t *testing.T) {
 				return err
 			}})
 			hub.Yield(ctx)
-			if g.State() != hub.StateParked {
-				failf("reader state %v, want parked", g.State())
-			}
-			g.Kill(nil)
-			if d := waitDeadG(t, ctx, g, 2*time.Second); d > time.Second {
-				failf("kill took %v", d)
-			}
+			killPromptly(ctx, g)
 			if !deferred {
-				failf("%v", "deferred call did not run")
+				failf("deferred call did not run")
 			}
-			if _, err := c1.Write([]byte("after")); err != nil {
-				return err
-			}
-			buf := make([]byte, 5)
-			if _, err := io.ReadFull(c2, buf); err != nil || string(buf) != "after" {
-				failf("after kill: %q %v", buf, err)
-			}
+			sendRecv(c1, c2, "after") // the killed Read consumed nothing
 			return nil
 		})
 	})
@@ -161,13 +149,7 @@ func TestKillParkedWrite(t *testing.T) {
 			for i := 0; i < 200 && g.State() != hub.StateParked; i++ {
 				hub.Sleep(ctx, 5*time.Millisecond)
 			}
-			if g.State() != hub.StateParked {
-				failf("writer state %v, want parked", g.State())
-			}
-			g.Kill(nil)
-			if d := waitDeadG(t, ctx, g, 2*time.Second); d > time.Second {
-				failf("kill took %v", d)
-			}
+			killPromptly(ctx, g)
 			if !deferred {
 				failf("deferred call did not run")
 			}
@@ -192,13 +174,7 @@ func TestKillParkedAccept(t *testing.T) {
 			return acceptErr
 		}})
 		hub.Yield(ctx)
-		if g.State() != hub.StateParked {
-			failf("acceptor state %v, want parked", g.State())
-		}
-		g.Kill(nil)
-		if d := waitDeadG(t, ctx, g, 2*time.Second); d > time.Second {
-			failf("kill took %v", d)
-		}
+		killPromptly(ctx, g)
 		if acceptErr != nil {
 			failf("the kill panicked out of Accept, yet it returned %v", acceptErr)
 		}
@@ -292,11 +268,7 @@ func TestReadDeadline(t *testing.T) {
 
 			// Clear it: the connection works.
 			c2.SetReadDeadline(time.Time{})
-			c1.Write([]byte("ok"))
-			buf := make([]byte, 2)
-			if _, err := io.ReadFull(c2, buf); err != nil || string(buf) != "ok" {
-				failf("after deadlines: %q %v", buf, err)
-			}
+			sendRecv(c1, c2, "ok")
 			return nil
 		})
 	})
@@ -531,11 +503,7 @@ func TestShutdown(t *testing.T) {
 	}
 	// Life goes on.
 	a, b := pipe(t, ctx)
-	a.Write([]byte("again"))
-	buf := make([]byte, 5)
-	if _, err := io.ReadFull(b, buf); err != nil || string(buf) != "again" {
-		t.Fatalf("after Shutdown: %q %v", buf, err)
-	}
+	sendRecv(a, b, "again")
 }
 
 // iotestSlow reads in small pieces with pauses, like a slow consumer.

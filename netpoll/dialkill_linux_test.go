@@ -56,13 +56,7 @@ func TestKillParkedDial(t *testing.T) {
 		}})
 		// While it hangs in Dial, other greenlets run.
 		hub.Sleep(ctx, 30*time.Millisecond)
-		if g.State() != hub.StateParked {
-			failf("dialer state %v, want parked", g.State())
-		}
-		g.Kill(nil)
-		if d := waitDeadG(t, ctx, g, 2*time.Second); d > time.Second {
-			failf("kill took %v", d)
-		}
+		killPromptly(ctx, g)
 
 		dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		defer cancel()

@@ -37,7 +37,8 @@
 // # How the bytes move
 //
 // All connections share one gnet Client engine started on first use, with
-// one event loop per GOMAXPROCS; Shutdown stops it. A listener's socket
+// an event loop per two Ps (GOMAXPROCS / 2, at least one: the other half of
+// the CPU runs the goroutines that consume the bytes); Shutdown stops it. A listener's socket
 // stays on the standard library (accepting is not where the bytes flow):
 // accepted sockets are handed to the loops, so closing a Listener refuses
 // connections at once without touching accepted ones, and a server that

@@ -16,7 +16,7 @@ import (
 )
 
 // The package's connections share one gnet Client engine: its event loops
-// (one per GOMAXPROCS at start) serve accepted and dialed connections alike.
+// (eventLoops of them) serve accepted and dialed connections alike.
 // It starts on first use and stops in Shutdown.
 var engine struct {
 	// mu is held for reading while a connection is being enrolled, and for
@@ -72,7 +72,7 @@ func startEngine() error {
 		return nil
 	}
 	cli, err := gnet.NewClient(&bridge{},
-		gnet.WithNumEventLoop(runtime.GOMAXPROCS(0)),
+		gnet.WithNumEventLoop(eventLoops()),
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{}))
 	if err == nil {
@@ -155,3 +155,10 @@ func (gnetLogger) Errorf(format string, args ...any) {
 func (gnetLogger) Fatalf(format string, args ...any) {
 	slog.Error(fmt.Sprintf(format, args...), "component", "gnet")
 }
+
+// eventLoops is the shared engine's loop count: half the Ps, at least one.
+// The loops only move bytes; the other half of the CPU runs the goroutines
+// that consume them (greenlet hubs, whose handlers at P = 1 use one core, and
+// everything else). Measured on two cores, one loop gave 7-25% more echo
+// throughput than two, for netpoll and for gnet's own echo server alike.
+func eventLoops() int { return max(1, runtime.GOMAXPROCS(0)/2) }

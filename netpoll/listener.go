@@ -179,14 +179,8 @@ func (l *Listener) AcceptContext(ctx context.Context) (*Conn, error) {
 			l.mu.Unlock()
 			return nil, opError("accept", l.ln.Addr(), nil, err)
 		}
-		w := hub.NewWaiter(ctx)
-		l.waiters = append(l.waiters, w)
 		l.signal()
-		l.mu.Unlock()
-		if err := w.Wait(ctx, "netpoll.accept"); err != nil {
-			l.mu.Lock()
-			l.waiters.remove(w)
-			l.mu.Unlock()
+		if err := l.waiters.park(ctx, &l.mu, "netpoll.accept"); err != nil {
 			hub.Checkpoint(ctx)
 			return nil, opError("accept", l.ln.Addr(), nil, err)
 		}

@@ -3,6 +3,7 @@ package netpoll
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"testing"
@@ -161,8 +162,7 @@ func recv[T any](ctx context.Context, ch <-chan T) T {
 }
 
 // waitDeadG parks until g has ended, failing the test after limit.
-func waitDeadG(t testing.TB, ctx context.Context, g *hub.G, limit time.Duration) time.Duration {
-	t.Helper()
+func waitDeadG(ctx context.Context, g *hub.G, limit time.Duration) time.Duration {
 	start := time.Now()
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
@@ -178,4 +178,42 @@ func waitDeadG(t testing.TB, ctx context.Context, g *hub.G, limit time.Duration)
 		failf("greenlet %s still alive after %v (state %v)", g.Name(), limit, g.State())
 	}
 	return time.Since(start)
+}
+
+// killPromptly kills g, which must be parked, and fails unless it dies
+// within a second.
+func killPromptly(ctx context.Context, g *hub.G) {
+	if g.State() != hub.StateParked {
+		failf("%s is %v, want parked", g.Name(), g.State())
+	}
+	g.Kill(nil)
+	if d := waitDeadG(ctx, g, 2*time.Second); d > time.Second {
+		failf("kill took %v", d)
+	}
+}
+
+// sendRecv writes msg on from and fails unless to reads exactly msg.
+func sendRecv(from, to io.ReadWriter, msg string) {
+	if _, err := from.Write([]byte(msg)); err != nil {
+		failf("write %q: %v", msg, err)
+	}
+	buf := make([]byte, len(msg))
+	if _, err := io.ReadFull(to, buf); err != nil || string(buf) != msg {
+		failf("read %q (%v), want %q", buf, err, msg)
+	}
+}
+
+// echoLoop writes back what it reads from c, through buf, until an error.
+func echoLoop(c io.ReadWriter, buf []byte) {
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }

@@ -162,13 +162,7 @@ func (s *StreamServer) waitSlot(ctx context.Context) error {
 			s.mu.Unlock()
 			return nil
 		}
-		w := hub.NewWaiter(ctx)
-		s.slot = append(s.slot, w)
-		s.mu.Unlock()
-		if err := w.Wait(ctx, "netpoll.server.slot"); err != nil {
-			s.mu.Lock()
-			s.slot.remove(w)
-			s.mu.Unlock()
+		if err := s.slot.park(ctx, &s.mu, "netpoll.server.slot"); err != nil {
 			hub.Checkpoint(ctx)
 			return err
 		}
@@ -303,13 +297,7 @@ func (s *StreamServer) Serve(ctx context.Context) error {
 			s.stopWithin(ctx, s.cfg.stopTimeout)
 			return err
 		}
-		w := hub.NewWaiter(ctx)
-		s.ended = append(s.ended, w)
-		s.mu.Unlock()
-		if err := w.Wait(ctx, "netpoll.server.serve"); err != nil {
-			s.mu.Lock()
-			s.ended.remove(w)
-			s.mu.Unlock()
+		if err := s.ended.park(ctx, &s.mu, "netpoll.server.serve"); err != nil {
 			if g := hub.Current(ctx); g != nil && g.Killed() {
 				s.stopNow()
 				hub.Checkpoint(ctx)
@@ -347,10 +335,9 @@ func (s *StreamServer) Stop(ctx context.Context) error {
 		s.mu.Unlock()
 		return nil
 	case serverStopping:
-		w := hub.NewWaiter(ctx)
-		s.ended = append(s.ended, w)
-		s.mu.Unlock()
-		return w.Park(ctx, "netpoll.server.stop")
+		err := s.ended.park(ctx, &s.mu, "netpoll.server.stop")
+		hub.Checkpoint(ctx)
+		return err
 	}
 	s.state = serverStopping
 	s.slot.wakeAll()
@@ -410,13 +397,7 @@ func (s *StreamServer) waitHandlers(ctx context.Context, self *hub.G) error {
 			s.mu.Unlock()
 			return nil
 		}
-		w := hub.NewWaiter(ctx)
-		s.quiet = append(s.quiet, w)
-		s.mu.Unlock()
-		if err := w.Wait(ctx, "netpoll.server.stop"); err != nil {
-			s.mu.Lock()
-			s.quiet.remove(w)
-			s.mu.Unlock()
+		if err := s.quiet.park(ctx, &s.mu, "netpoll.server.stop"); err != nil {
 			return err
 		}
 	}

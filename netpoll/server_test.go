@@ -21,23 +21,10 @@ import (
 )
 
 // echoHandler copies everything it reads back to the peer.
-func echoHandler(ctx context.Context, c *Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := c.Read(buf)
-		if n > 0 {
-			if _, werr := c.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
+func echoHandler(ctx context.Context, c *Conn) { echoLoop(c, make([]byte, 32<<10)) }
 
-// startServer starts s on h and stops it when the test ends.
-func startServer(t testing.TB, h *hub.Hub, handler func(ctx context.Context, c *Conn), opts ...Option) *StreamServer {
+// newServer starts a server for handler on h, on a free loopback port.
+func newServer(t testing.TB, h *hub.Hub, handler func(ctx context.Context, c *Conn), opts ...Option) *StreamServer {
 	t.Helper()
 	s, err := NewStreamServer("127.0.0.1:0", handler, append([]Option{WithHub(h)}, opts...)...)
 	if err != nil {
@@ -46,6 +33,13 @@ func startServer(t testing.TB, h *hub.Hub, handler func(ctx context.Context, c *
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// startServer is newServer, stopped when the test ends.
+func startServer(t testing.TB, h *hub.Hub, handler func(ctx context.Context, c *Conn), opts ...Option) *StreamServer {
+	t.Helper()
+	s := newServer(t, h, handler, opts...)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -550,13 +544,7 @@ func TestHandlerPanic(t *testing.T) {
 func TestStopGraceful(t *testing.T) {
 	h := newHub(t)
 	ls := &lineServer{release: make(chan struct{})}
-	s, err := NewStreamServer("127.0.0.1:0", ls.handle, WithHub(h))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	s := newServer(t, h, ls.handle)
 	addr := s.Addr().String()
 	finisher := holdConn(t, addr, "hold")
 	straggler := holdConn(t, addr, "stuck")
@@ -588,7 +576,7 @@ func TestStopGraceful(t *testing.T) {
 	if _, err := finisher.Read(buf); err != io.EOF {
 		t.Fatalf("finisher's connection not closed after its handler: %v", err)
 	}
-	err = <-stopped
+	err := <-stopped
 	el := time.Since(start)
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "killed 1 handlers") {
 		t.Fatalf("Stop: %v", err)
@@ -734,7 +722,7 @@ func TestFullDuplex(t *testing.T) {
 			return nil
 		}})
 		got, _ := io.ReadAll(io.LimitReader(c, 5))
-		waitDeadG(t, ctx, w, 5*time.Second)
+		waitDeadG(ctx, w, 5*time.Second)
 		c.Write(got)
 	})
 	c, err := net.Dial("tcp", s.Addr().String())
@@ -808,13 +796,7 @@ func TestUnstartedHandlerKilled(t *testing.T) {
 	h := hub.MustNew(hub.WithCapacity(2))
 	defer func() { _ = h.Stop(context.Background()) }()
 	ls := &lineServer{}
-	s, err := NewStreamServer("127.0.0.1:0", ls.handle, WithHub(h))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	s := newServer(t, h, ls.handle)
 	holdConn(t, s.Addr().String(), "stuck")
 	queued, err := net.Dial("tcp", s.Addr().String())
 	if err != nil {
@@ -852,13 +834,7 @@ func TestUnstartedHandlerKilled(t *testing.T) {
 func TestServeKilled(t *testing.T) {
 	h := newHub(t)
 	ls := &lineServer{}
-	s, err := NewStreamServer("127.0.0.1:0", ls.handle, WithHub(h))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	s := newServer(t, h, ls.handle)
 	returned := false
 	g := h.Spawn(context.Background(), hub.Task{Run: func(ctx context.Context) error {
 		s.Serve(ctx)
