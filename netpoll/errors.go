@@ -36,8 +36,8 @@ var aLongTimeAgo = time.Unix(1, 0)
 // calls, so net.Error assertions and errors.Is both work. io.EOF is
 // returned bare, as io.Reader requires.
 func opError(op string, laddr, raddr net.Addr, err error) error {
-	if err == nil || err == io.EOF {
-		return err
+	if _, ok := err.(*net.OpError); ok || err == nil || err == io.EOF {
+		return err // already the standard library's report
 	}
 	e := &net.OpError{Op: op, Err: err}
 	if raddr != nil {

@@ -111,6 +111,12 @@ func (s *StreamServer) Start(ctx context.Context) error {
 		Run:  s.acceptLoop,
 		Done: s.reportOutcome,
 	})
+	if s.acceptor.State() == hub.StateDead {
+		// The hub is stopped: the accept loop ended without running.
+		s.state = serverStopped
+		_ = ln.Close()
+		return fmt.Errorf("netpoll: server on %s: %w", s.addr, hub.ErrHubStopped)
+	}
 	return nil
 }
 
@@ -389,7 +395,7 @@ func (s *StreamServer) waitHandlers(ctx context.Context, self *hub.G) error {
 		s.mu.Lock()
 		n := 0
 		for rec := range s.handlers {
-			if rec.g == nil || rec.g != self {
+			if self == nil || rec.g != self {
 				n++
 			}
 		}

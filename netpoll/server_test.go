@@ -866,3 +866,22 @@ func TestServeKilled(t *testing.T) {
 		t.Fatalf("Stop after the kill: %v", err)
 	}
 }
+
+// TestStartOnStoppedHub: a server cannot start on a stopped hub; it says
+// so and does not keep its port.
+func TestStartOnStoppedHub(t *testing.T) {
+	h := hub.MustNew()
+	if err := h.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewStreamServer("127.0.0.1:0", echoHandler, WithHub(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); !errors.Is(err, hub.ErrHubStopped) {
+		t.Fatalf("Start on a stopped hub: %v", err)
+	}
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+}
