@@ -20,10 +20,11 @@ import (
 // AcceptContext's its ctx. WithContext returns the same connection bound to
 // another ctx. The ctx names the greenlet that may block in the call
 // (hub.Current): a greenlet must only use a Conn bound to its own ctx (or
-// one derived from it), because a call made with another greenlet's ctx
-// cannot park the caller and blocks its whole goroutine instead, stalling
-// its hub. A ctx carrying no greenlet makes the calls block the way the
-// standard library's do, which is right for plain goroutines.
+// one derived from it). A call made with another greenlet's ctx is the
+// programming error package hub describes: it cannot park the caller, and
+// typically blocks the caller's whole goroutine, stalling its hub. A ctx
+// carrying no greenlet makes the calls block the way the standard library's
+// do, which is right for plain goroutines.
 //
 // When the bound ctx is done, or its greenlet is killed, a blocked Read or
 // Write returns at once (a kill lands there, see package hub) and the
@@ -77,8 +78,9 @@ func (c *Conn) Context() context.Context { return c.ctx }
 // Concurrent Reads are served in the order they parked.
 func (c *Conn) Read(p []byte) (int, error) { return c.c.read(c.ctx, p) }
 
-// Write copies p and queues it for sending; it returns once every byte is
-// queued. Past the write high-water mark (WithWriteHighWater) it parks the
+// Write sends p: straight to the socket while nothing is queued, and what
+// the socket does not take is copied and queued; it returns once every byte
+// is sent or queued, so p may be reused at once. Past the write high-water mark (WithWriteHighWater) it parks the
 // calling greenlet until the backlog drains, the write deadline passes, the
 // connection fails, or the bound ctx ends; a kill lands here. On an error it
 // reports how many bytes of p were queued; those are sent.

@@ -31,8 +31,8 @@
 // from it). To share a connection, for example a reader greenlet and a
 // writer greenlet on one socket (full duplex works), give each its own view
 // with WithContext. A Conn bound to another greenlet's ctx cannot park the
-// caller: its call blocks the caller's goroutine instead and stalls its hub,
-// which the hub's blocking monitor reports.
+// caller: typically its call blocks the caller's goroutine and stalls its
+// hub, which the hub's blocking monitor reports.
 //
 // # How the bytes move
 //
