@@ -20,8 +20,8 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/gevent-go/gevent/hub"
-	"github.com/gevent-go/gevent/netpoll"
 	"github.com/gevent-go/gevent/monkey"
+	"github.com/gevent-go/gevent/netpoll"
 )
 
 func TestMain(m *testing.M) {
