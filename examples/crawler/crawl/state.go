@@ -49,10 +49,11 @@ type state struct {
 	start *url.URL
 	began time.Time
 
-	seen    map[string]*entry
-	visited []string // keys, in the order their fetch began
-	pending int      // jobs handed out and not yet finished or dropped
-	fetched int      // fetches begun
+	seen     map[string]*entry
+	visited  []string // keys, in the order their fetch began
+	pending  int      // jobs handed out and not yet finished or dropped
+	fetched  int      // fetches begun
+	finished int      // fetches finished
 
 	pages, files, redirects, notFound int
 	bytes                             int64
@@ -132,7 +133,6 @@ func (s *state) begin(j job) bool {
 	}
 	e.state = fetching
 	s.fetched++
-	s.visited = append(s.visited, j.key)
 	return true
 }
 
@@ -149,6 +149,8 @@ func (s *state) finish(j job, r result) []job {
 	e := s.seen[j.key]
 	e.state = done
 	s.pending--
+	s.finished++
+	s.visited = append(s.visited, j.key)
 	s.bytes += r.bytes
 	if r.truncated {
 		s.truncated = append(s.truncated, j.key)
@@ -196,7 +198,7 @@ func (s *state) fail(j job, status int, err error) {
 
 // Progress is a snapshot of a running crawl.
 type Progress struct {
-	Fetched int           // fetches begun
+	Done    int           // fetches completed
 	Pages   int           // HTML pages fetched
 	Queued  int           // URLs waiting or in flight
 	Errors  int           // failures so far
@@ -216,7 +218,7 @@ func rate(n int, d time.Duration) float64 {
 
 func (s *state) progress() Progress {
 	return Progress{
-		Fetched: s.fetched, Pages: s.pages, Queued: s.pending,
+		Done: s.finished, Pages: s.pages, Queued: s.pending,
 		Errors: len(s.failures), Bytes: s.bytes, Elapsed: time.Since(s.began),
 	}
 }
@@ -239,7 +241,7 @@ type Summary struct {
 	Start       string  `json:"start"`
 	Engine      string  `json:"engine"`
 	Concurrency int     `json:"concurrency"`
-	Fetched     int     `json:"fetched"`   // requests made (= len(Visited))
+	Fetched     int     `json:"fetched"`   // requests completed (= len(Visited)); an interrupted one is not counted
 	Pages       int     `json:"pages"`     // HTML pages fetched and parsed
 	Files       int     `json:"non_html"`  // non-HTML responses, not parsed
 	Redirects   int     `json:"redirects"` // 3xx responses
@@ -253,7 +255,7 @@ type Summary struct {
 	Stopped   string    `json:"stopped,omitempty"`
 	Truncated []string  `json:"truncated"` // URLs whose body was cut at MaxBody
 	Failures  []Failure `json:"failures"`
-	Visited   []string  `json:"-"` // every URL fetched, sorted
+	Visited   []string  `json:"-"` // every URL whose fetch completed, sorted
 }
 
 func (s *state) summary(engine string) Summary {
@@ -262,7 +264,7 @@ func (s *state) summary(engine string) Summary {
 	slices.Sort(visited)
 	return Summary{
 		Start: s.start.String(), Engine: engine, Concurrency: s.cfg.Concurrency,
-		Fetched: s.fetched, Pages: s.pages, Files: s.files, Redirects: s.redirects,
+		Fetched: s.finished, Pages: s.pages, Files: s.files, Redirects: s.redirects,
 		NotFound: s.notFound, Errors: len(s.failures), Bytes: s.bytes,
 		Seconds: el.Seconds(), PagesPerSec: rate(s.pages, el), Stopped: s.stopped,
 		Truncated: append([]string{}, s.truncated...), Failures: append([]Failure{}, s.failures...), Visited: visited,
