@@ -28,7 +28,7 @@ func (h *Hub) Dump(w io.Writer) error {
 		nodes[g] = n
 		order = append(order, n)
 	}
-	stats := Stats{Live: h.live, Pending: h.count, Spawned: h.spawned.Load(), Switches: h.switches.Load()}
+	stats := Stats{Live: h.live, Pending: h.count, Spawned: h.spawned.Load(), Switches: h.switches}
 	h.mu.Unlock()
 	slices.SortFunc(order, func(a, b *node) int {
 		switch {
@@ -52,7 +52,7 @@ func (h *Hub) Dump(w io.Writer) error {
 		stats.Pending, stats.Live, stats.Spawned, stats.Switches)
 	var walk func(n *node, prefix string)
 	walk = func(n *node, prefix string) {
-		fmt.Fprintf(&b, "%s+--- #%d %q %s", prefix, n.g.id, n.g.name, n.state)
+		fmt.Fprintf(&b, "%s+--- #%d %q %s", prefix, n.g.id, n.g.Name(), n.state)
 		if n.reason != "" {
 			fmt.Fprintf(&b, " on %s", n.reason)
 		}

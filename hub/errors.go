@@ -53,7 +53,7 @@ type killSignal struct {
 }
 
 func (k killSignal) String() string {
-	return "hub: kill of " + k.g.name + ": " + k.cause.Error()
+	return "hub: kill of " + k.g.Name() + ": " + k.cause.Error()
 }
 
 // IsKill reports whether r, a value returned by recover, is the hub's kill

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -51,8 +52,15 @@ type Outcome struct {
 	Started bool
 }
 
-// Task is what the hub runs as a greenlet. The spawn package builds the typed
-// Greenlet on it; most programs never use it directly.
+// Runner is what the hub runs as a greenlet when it is given as a value with
+// methods rather than a Task of funcs (the spawn package's Greenlet is one);
+// the methods have the meaning of Task's Run and Done.
+type Runner interface {
+	Run(ctx context.Context) error
+	Done(ctx context.Context, o Outcome)
+}
+
+// Task is what the hub runs as a greenlet: a Runner made of funcs.
 type Task struct {
 	// Name names the greenlet in dumps and monitor reports; empty gives
 	// "Greenlet-<id>".
@@ -66,6 +74,16 @@ type Task struct {
 	Done func(ctx context.Context, o Outcome)
 }
 
+// taskRunner adapts a Task to the hub's internal runner.
+type taskRunner struct{ t *Task }
+
+func (r taskRunner) Run(ctx context.Context) error { return r.t.Run(ctx) }
+func (r taskRunner) Done(ctx context.Context, o Outcome) {
+	if r.t.Done != nil {
+		r.t.Done(ctx, o)
+	}
+}
+
 // gkey is the context key under which a greenlet's ctx carries its *G.
 type gkey struct{}
 
@@ -77,25 +95,32 @@ type G struct {
 
 	hub    *Hub
 	id     uint64
-	name   string
-	task   Task
+	name   string // as given; empty means "Greenlet-<id>"
+	runner Runner
+	report bool // no Done callback: the hub reports failures itself
 	cancel context.CancelCauseFunc
 	// stopParent deregisters the propagation of the spawn ctx's cancellation.
 	stopParent func() bool
 
 	// Guarded by hub.mu.
-	state     atomic.Int32 // a State; written under hub.mu, read anywhere
-	spawner   *G           // cleared when this greenlet dies, so chains of dead parents are not retained
-	next      *G           // ready or capacity queue link
+	state   atomic.Int32 // a State; written under hub.mu, read anywhere
+	spawner *G           // cleared when this greenlet dies, so chains of dead parents are not retained
+	// Children spawned with exactly this greenlet's ctx: a kill propagates to
+	// them through this list instead of one context.AfterFunc each.
+	kids      *G
+	kidOf     *G
+	kidPrev   *G
+	kidNext   *G
+	next      *G // ready or capacity queue link
 	liveNext  *G
 	livePrev  *G
 	slot      int // run-token slot while running
 	waiter    *Waiter
-	reason    string // what a parked greenlet waits on, for dumps
-	worker    *worker
+	reason    string                 // what a parked greenlet waits on, for dumps
+	worker    atomic.Pointer[worker] // the worker goroutine running it, for monitor stacks
 	started   bool
 	delayed   bool          // registered by StartLater, waiting for its timer
-	wakeCh    chan struct{} // token delivery to a parked greenlet, cap 1
+	wakeCh    chan struct{} // its worker's wake channel: token delivery while parked
 	killDone  bool          // the kill panic was raised already
 	killed    atomic.Bool
 	deadCh    chan struct{} // closed at death; lazily made
@@ -118,8 +143,13 @@ func (g *G) Value(key any) any {
 // ID returns the greenlet's id, unique within its process.
 func (g *G) ID() uint64 { return g.id }
 
-// Name returns the greenlet's name.
-func (g *G) Name() string { return g.name }
+// Name returns the greenlet's name: the one it was given, else "Greenlet-<id>".
+func (g *G) Name() string {
+	if g.name != "" {
+		return g.name
+	}
+	return "Greenlet-" + strconv.FormatUint(g.id, 10)
+}
 
 // Hub returns the hub the greenlet runs on.
 func (g *G) Hub() *Hub { return g.hub }
@@ -194,10 +224,20 @@ func (g *G) Kill(cause error) bool {
 		return false
 	}
 	g.cancel(cause)
+	var kids []*G
+	for k := g.kids; k != nil; k = k.kidNext {
+		kids = append(kids, k)
+	}
+	defer func() {
+		for _, k := range kids {
+			k.Kill(cause)
+		}
+	}()
 	if !g.started {
 		// Never ran: it stays in its queue, marked dead, and is skipped there.
 		registered := State(g.state.Load()) == StateReady
 		g.state.Store(int32(StateDead))
+		h.unlinkKidLocked(g)
 		if registered {
 			h.unlinkLiveLocked(g)
 		}
@@ -217,16 +257,7 @@ func (g *G) finishUnstarted(cause error, registered bool) {
 	if g.stopParent != nil {
 		g.stopParent()
 	}
-	if g.task.Done != nil {
-		func() {
-			defer func() {
-				if r := recover(); r != nil {
-					g.hub.reportError(g, newPanicError(r))
-				}
-			}()
-			g.task.Done(g, Outcome{Err: cause, Killed: true})
-		}()
-	}
+	g.hub.finish(g, Outcome{Err: cause, Killed: true})
 	g.dropLocals()
 	g.markDead()
 	if registered {

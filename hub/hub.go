@@ -35,7 +35,7 @@ type Hub struct {
 	workers  []*worker // idle worker labels, reused
 
 	spawned  atomic.Uint64
-	switches atomic.Uint64
+	switches uint64 // guarded by mu
 }
 
 type config struct {
@@ -203,7 +203,7 @@ type Stats struct {
 func (h *Hub) Stats() Stats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	s := Stats{Live: h.live, Pending: h.count, Spawned: h.spawned.Load(), Switches: h.switches.Load()}
+	s := Stats{Live: h.live, Pending: h.count, Spawned: h.spawned.Load(), Switches: h.switches}
 	for _, g := range h.holders {
 		if g != nil {
 			s.Running++
@@ -234,7 +234,7 @@ func (h *Hub) reportError(g *G, err error) {
 	}
 	args := []any{"error", err}
 	if g != nil {
-		args = append(args, "greenlet", g.name, "id", g.id)
+		args = append(args, "greenlet", g.Name(), "id", g.id)
 	}
 	var pe *PanicError
 	if errors.As(err, &pe) {
@@ -322,8 +322,9 @@ func (h *Hub) noteDeath() {
 // Stop stops the hub: nothing more can be spawned on it, every registered
 // greenlet is killed with ErrHubStopped, and Stop waits, until ctx is done,
 // for them to end; then it stops the timers and the monitor and releases the
-// ants pool. It returns ctx's error if greenlets outlived the deadline (they
-// keep their goroutines). Calling Stop from a greenlet of the hub itself is an
+// ants pool. If greenlets outlive ctx, Stop returns an error wrapping ctx's
+// cause and leaves the hub's workers and timers running for them; a later
+// Stop finishes the job. Calling Stop from a greenlet of the hub itself is an
 // error. Stop is idempotent.
 func (h *Hub) Stop(ctx context.Context) error {
 	if g := Current(ctx); g != nil && g.hub == h {
@@ -339,12 +340,14 @@ func (h *Hub) Stop(ctx context.Context) error {
 	for _, g := range victims {
 		g.Kill(ErrHubStopped)
 	}
-	waited := h.Wait(ctx)
+	if !h.Wait(ctx) {
+		// The survivors keep their workers and timers; a later Stop finishes.
+		return fmt.Errorf("hub: stop: greenlets still alive: %w", context.Cause(ctx))
+	}
 	h.tm.stop()
 	h.mon.stop()
-	if !waited {
-		h.pool.Release()
-		return fmt.Errorf("hub: stop: greenlets still alive: %w", context.Cause(ctx))
+	if h.pool.IsClosed() {
+		return nil
 	}
 	if err := h.pool.ReleaseContext(ctx); err != nil {
 		return fmt.Errorf("hub: stop: releasing workers: %w", err)

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,10 +36,13 @@ func (r BlockedReport) String() string {
 // threshold is reported once per stall. It runs only while the hub has had
 // greenlets and has not been stopped.
 type monitor struct {
-	h       *Hub
-	epoch   time.Time
-	since   []atomic.Int64  // per token slot: when it was granted (ns since epoch)
-	seq     []atomic.Uint64 // per token slot: grants so far
+	h *Hub
+	// seq counts the grants of each token slot. The hot path only bumps it;
+	// the monitor samples it and times how long it has stayed unchanged, so
+	// a switch costs no clock read. A stall is seen at most one sampling
+	// period late.
+	seq     []atomic.Uint64
+	started atomic.Bool
 	mu      sync.Mutex
 	running bool
 	stopped bool
@@ -47,8 +52,6 @@ type monitor struct {
 
 func (m *monitor) init(h *Hub) {
 	m.h = h
-	m.epoch = time.Now()
-	m.since = make([]atomic.Int64, h.cfg.parallelism)
 	m.seq = make([]atomic.Uint64, h.cfg.parallelism)
 }
 
@@ -58,12 +61,11 @@ func (m *monitor) granted(slot int) {
 		return
 	}
 	m.seq[slot].Add(1)
-	m.since[slot].Store(int64(time.Since(m.epoch)))
 }
 
 // ensure starts the monitor goroutine if it is enabled and not running.
 func (m *monitor) ensure() {
-	if m.h.cfg.threshold <= 0 {
+	if m.h.cfg.threshold <= 0 || m.started.Load() {
 		return
 	}
 	m.mu.Lock()
@@ -72,6 +74,7 @@ func (m *monitor) ensure() {
 		return
 	}
 	m.running = true
+	m.started.Store(true)
 	m.stopCh = make(chan struct{})
 	m.doneCh = make(chan struct{})
 	go m.loop(m.stopCh, m.doneCh)
@@ -99,16 +102,22 @@ func (m *monitor) loop(stop, done chan struct{}) {
 	t := time.NewTicker(period)
 	defer t.Stop()
 	reported := make([]uint64, len(m.seq))
+	lastSeq := make([]uint64, len(m.seq))
+	seenAt := make([]time.Time, len(m.seq)) // when lastSeq was first sampled
 	for {
+		var now time.Time
 		select {
 		case <-stop:
 			return
-		case <-t.C:
+		case now = <-t.C:
 		}
-		now := time.Duration(time.Since(m.epoch))
 		for slot := range m.seq {
 			seq := m.seq[slot].Load()
-			held := now - time.Duration(m.since[slot].Load())
+			if seq != lastSeq[slot] {
+				lastSeq[slot], seenAt[slot] = seq, now
+				continue
+			}
+			held := now.Sub(seenAt[slot])
 			if seq == 0 || seq == reported[slot] || held < th {
 				continue
 			}
@@ -116,14 +125,14 @@ func (m *monitor) loop(stop, done chan struct{}) {
 			g := m.h.holders[slot]
 			var w *worker
 			if g != nil {
-				w = g.worker
+				w = g.worker.Load()
 			}
 			m.h.mu.Unlock()
 			if g == nil || m.seq[slot].Load() != seq {
 				continue
 			}
 			reported[slot] = seq
-			r := BlockedReport{Greenlet: g, Name: g.name, ID: g.id, Blocked: held}
+			r := BlockedReport{Greenlet: g, Name: g.Name(), ID: g.id, Blocked: held}
 			if w != nil {
 				r.Stack = stackOf(w.id)
 			}
@@ -147,7 +156,9 @@ func (m *monitor) report(r BlockedReport) {
 }
 
 // stackOf finds the stack of the worker goroutine labelled id in a goroutine
-// profile.
+// profile. The profile's text form drops runtime frames, which are the
+// interesting ones for a stall (runtime.chanrecv1, a syscall), so the record's
+// program counters are symbolized here in full.
 func stackOf(id string) string {
 	var buf bytes.Buffer
 	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
@@ -155,9 +166,30 @@ func stackOf(id string) string {
 	}
 	label := fmt.Sprintf("%q:%q", workerLabel, id)
 	for _, rec := range strings.Split(buf.String(), "\n\n") {
-		if strings.Contains(rec, label) {
+		if !strings.Contains(rec, label) {
+			continue
+		}
+		head, _, _ := strings.Cut(strings.TrimSpace(rec), "\n")
+		_, addrs, ok := strings.Cut(head, " @ ")
+		if !ok {
 			return strings.TrimSpace(rec)
 		}
+		var pcs []uintptr
+		for _, a := range strings.Fields(addrs) {
+			if pc, err := strconv.ParseUint(a, 0, 64); err == nil {
+				pcs = append(pcs, uintptr(pc))
+			}
+		}
+		var b strings.Builder
+		frames := runtime.CallersFrames(pcs)
+		for {
+			f, more := frames.Next()
+			fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
+			if !more {
+				break
+			}
+		}
+		return b.String()
 	}
 	return ""
 }

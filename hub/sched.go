@@ -48,6 +48,10 @@ var nextID atomic.Uint64
 type worker struct {
 	id     string
 	labels context.Context
+	// wake delivers the run token to the greenlet parked on this worker; a
+	// greenlet keeps its worker while parked, so one channel per worker
+	// serves every greenlet it ever runs.
+	wake chan struct{}
 }
 
 func (h *Hub) getWorkerLocked() *worker {
@@ -57,7 +61,7 @@ func (h *Hub) getWorkerLocked() *worker {
 		return w
 	}
 	id := strconv.FormatUint(nextWorkerID.Add(1), 10)
-	return &worker{id: id, labels: pprof.WithLabels(context.Background(), pprof.Labels(workerLabel, id))}
+	return &worker{id: id, labels: pprof.WithLabels(context.Background(), pprof.Labels(workerLabel, id)), wake: make(chan struct{}, 1)}
 }
 
 var nextWorkerID atomic.Uint64
@@ -66,20 +70,19 @@ const workerLabel = "gevent.worker"
 
 // register creates the hub record of a greenlet. The greenlet is not yet
 // queued: Start does that.
-func (h *Hub) register(ctx context.Context, t Task) *G {
+func (h *Hub) register(ctx context.Context, name string, r Runner) *G {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	g := &G{hub: h, task: t, slot: -1}
+	g := &G{hub: h, runner: r, slot: -1}
+	g.name = name
 	g.id = nextID.Add(1)
-	if t.Name != "" {
-		g.name = t.Name
-	} else {
-		g.name = "Greenlet-" + strconv.FormatUint(g.id, 10)
-	}
 	g.Context, g.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
-	if ctx.Done() != nil {
-		// Cancelling the spawn ctx kills the greenlet, with the ctx's cause.
+	// Cancelling the spawn ctx kills the greenlet, with the ctx's cause.
+	if sp, ok := ctx.(*G); ok && sp.hub == h && h.linkKid(sp, g) {
+		// The common case, a greenlet spawning with its own ctx: sp's Kill
+		// walks its kids.
+	} else if ctx.Done() != nil {
 		g.stopParent = context.AfterFunc(ctx, func() { g.Kill(context.Cause(ctx)) })
 	}
 	if sp := Current(ctx); sp != nil {
@@ -99,7 +102,19 @@ func (h *Hub) NewGreenlet(ctx context.Context, t Task) *G {
 	if t.Run == nil {
 		panic("hub: nil greenlet function")
 	}
-	return h.register(ctx, t)
+	tp := &t
+	g := h.register(ctx, t.Name, taskRunner{tp})
+	g.report = t.Done == nil
+	return g
+}
+
+// NewGreenletRunner is NewGreenlet for a Runner: r.Run is the greenlet's
+// function and r.Done its end callback. r must not be nil.
+func (h *Hub) NewGreenletRunner(ctx context.Context, name string, r Runner) *G {
+	if r == nil {
+		panic("hub: nil greenlet runner")
+	}
+	return h.register(ctx, name, r)
 }
 
 // Spawn creates a greenlet for t and starts it (see Start).
@@ -162,7 +177,7 @@ func (g *G) StartLater(d time.Duration) error {
 	g.state.Store(int32(StateReady)) // killable as a queued, never-run greenlet
 	g.delayed = true
 	h.mu.Unlock()
-	h.tm.add(h, d, func() { h.startDelayed(g) })
+	h.tm.add(h, d, func() { h.startDelayed(g) }, nil)
 	return nil
 }
 
@@ -178,6 +193,38 @@ func (h *Hub) startDelayed(g *G) {
 	h.mu.Unlock()
 	h.mon.ensure()
 	h.dispatch(n, fresh)
+}
+
+// linkKid records g as a kid of sp unless sp is already killed.
+func (h *Hub) linkKid(sp, g *G) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if sp.killed.Load() || State(sp.state.Load()) == StateDead {
+		return false
+	}
+	g.kidOf = sp
+	g.kidNext = sp.kids
+	if sp.kids != nil {
+		sp.kids.kidPrev = g
+	}
+	sp.kids = g
+	return true
+}
+
+func (h *Hub) unlinkKidLocked(g *G) {
+	p := g.kidOf
+	if p == nil {
+		return
+	}
+	if g.kidPrev != nil {
+		g.kidPrev.kidNext = g.kidNext
+	} else {
+		p.kids = g.kidNext
+	}
+	if g.kidNext != nil {
+		g.kidNext.kidPrev = g.kidPrev
+	}
+	g.kidOf, g.kidPrev, g.kidNext = nil, nil, nil
 }
 
 func (h *Hub) linkLiveLocked(g *G) {
@@ -299,7 +346,8 @@ func (h *Hub) runWorker(g *G) {
 	h.mu.Unlock()
 	pprof.SetGoroutineLabels(w.labels)
 	for g != nil {
-		g.worker = w
+		g.worker.Store(w)
+		g.wakeCh = w.wake
 		h.execute(g)
 		var fresh bool
 		g, fresh = h.exit(g)
@@ -327,7 +375,7 @@ func (h *Hub) execute(g *G) {
 				o.Err = newPanicError(r)
 			}
 		}()
-		o.Err = g.task.Run(g)
+		o.Err = g.runner.Run(g)
 	}()
 	if !o.Killed && o.Err != nil && g.killed.Load() {
 		// The function saw its ctx cancelled and returned that error: the kill
@@ -344,7 +392,7 @@ func (h *Hub) finish(g *G, o Outcome) {
 	if g.stopParent != nil {
 		g.stopParent()
 	}
-	if g.task.Done == nil {
+	if g.report {
 		if o.Err != nil && !(o.Killed && errors.Is(o.Err, ErrKilled)) {
 			h.reportError(g, o.Err)
 		}
@@ -358,7 +406,7 @@ func (h *Hub) finish(g *G, o Outcome) {
 			h.reportError(g, newPanicError(r))
 		}
 	}()
-	g.task.Done(g, o)
+	g.runner.Done(g, o)
 }
 
 // exit marks g dead and passes its token on. It returns a greenlet that now
@@ -368,7 +416,16 @@ func (h *Hub) exit(g *G) (*G, bool) {
 	h.mu.Lock()
 	g.state.Store(int32(StateDead))
 	g.spawner = nil
-	g.worker = nil
+	g.worker.Store(nil)
+	h.unlinkKidLocked(g)
+	// Kids outlive a parent that returns normally (gevent); they just stop
+	// being reachable from it.
+	for k := g.kids; k != nil; {
+		next := k.kidNext
+		k.kidOf, k.kidPrev, k.kidNext = nil, nil, nil
+		k = next
+	}
+	g.kids = nil
 	h.live--
 	h.unlinkLiveLocked(g)
 	n, fresh := h.handoffLocked(g.slot, true)
@@ -421,16 +478,13 @@ func (h *Hub) park(g *G, w *Waiter, reason string) {
 		h.mu.Unlock()
 		return
 	}
-	if g.wakeCh == nil {
-		g.wakeCh = make(chan struct{}, 1)
-	}
 	g.state.Store(int32(StateParked))
 	g.waiter = w
 	g.reason = reason
 	n, fresh := h.handoffLocked(g.slot, false)
 	g.slot = -1
+	h.switches++
 	h.mu.Unlock()
-	h.switches.Add(1)
 	h.dispatch(n, fresh)
 	<-g.wakeCh
 }
@@ -471,16 +525,13 @@ func Yield(ctx context.Context) error {
 		h.mu.Unlock()
 		return nil
 	}
-	if g.wakeCh == nil {
-		g.wakeCh = make(chan struct{}, 1)
-	}
 	slot := g.slot
 	g.slot = -1
 	g.state.Store(int32(StateReady))
 	h.readyQ.push(g)
 	n, fresh := h.handoffLocked(slot, false)
+	h.switches++
 	h.mu.Unlock()
-	h.switches.Add(1)
 	h.dispatch(n, fresh)
 	<-g.wakeCh
 	g.checkKill()
@@ -505,15 +556,12 @@ func Blocking(ctx context.Context, reason string, fn func()) {
 	g.checkKill()
 	h := g.hub
 	h.mu.Lock()
-	if g.wakeCh == nil {
-		g.wakeCh = make(chan struct{}, 1)
-	}
 	g.state.Store(int32(StateParked))
 	g.reason = reason
 	n, fresh := h.handoffLocked(g.slot, false)
 	g.slot = -1
+	h.switches++
 	h.mu.Unlock()
-	h.switches.Add(1)
 	h.dispatch(n, fresh)
 
 	fn()

@@ -25,6 +25,7 @@ type timerEntry struct {
 	when int64 // nanoseconds since epoch
 	seq  uint64
 	fn   func()
+	w    *Waiter // woken instead of calling fn: a Sleep needs no closure
 	idx  int
 }
 
@@ -60,13 +61,14 @@ func (t *timers) init() {
 	t.epoch = time.Now()
 }
 
-// add schedules fn to run after d on the timer's goroutine. fn must not block.
-func (t *timers) add(h *Hub, d time.Duration, fn func()) *timerEntry {
+// add schedules fn (or w.Wake, if w is not nil) to run after d on the
+// timer's goroutine. fn must not block.
+func (t *timers) add(h *Hub, d time.Duration, fn func(), w *Waiter) *timerEntry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.hub = h
 	t.seq++
-	e := &timerEntry{when: int64(time.Since(t.epoch) + d), seq: t.seq, fn: fn}
+	e := &timerEntry{when: int64(time.Since(t.epoch) + d), seq: t.seq, fn: fn, w: w}
 	heap.Push(&t.h, e)
 	if e.idx == 0 {
 		t.armLocked()
@@ -106,14 +108,18 @@ func (t *timers) fire() {
 	t.mu.Lock()
 	t.armedAt = 0
 	now := int64(time.Since(t.epoch))
-	var due []func()
+	var due []*timerEntry
 	for len(t.h) > 0 && t.h[0].when <= now {
-		due = append(due, heap.Pop(&t.h).(*timerEntry).fn)
+		due = append(due, heap.Pop(&t.h).(*timerEntry))
 	}
 	t.armLocked()
 	t.mu.Unlock()
-	for _, fn := range due {
-		fn()
+	for _, e := range due {
+		if e.w != nil {
+			e.w.Wake()
+		} else {
+			e.fn()
+		}
 	}
 }
 
@@ -153,7 +159,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		}
 	}
 	w := &Waiter{g: g}
-	e := g.hub.tm.add(g.hub, d, func() { w.Wake() })
+	e := g.hub.tm.add(g.hub, d, nil, w)
 	err := w.Wait(ctx, "sleep")
 	if err != nil {
 		g.hub.tm.remove(e)

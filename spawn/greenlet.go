@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
@@ -49,7 +50,12 @@ type Greenlet[T any] struct {
 	killed   bool
 	links    []link[T]
 	nextLink LinkID
+	seq      uint64 // when it became ready, in doneSeq order
 }
+
+// doneSeq orders greenlets by the moment they became ready, so JoinAll can
+// report finishing order without watching every greenlet.
+var doneSeq atomic.Uint64
 
 type linkKind uint8
 
@@ -90,7 +96,7 @@ func New[T any](ctx context.Context, fn func(ctx context.Context) (T, error), op
 		h = hub.For(ctx)
 	}
 	gr := &Greenlet[T]{fn: fn}
-	gr.g = h.NewGreenlet(ctx, hub.Task{Name: o.name, Run: gr.run, Done: gr.done})
+	gr.g = h.NewGreenletRunner(ctx, o.name, (*runner[T])(gr))
 	return gr
 }
 
@@ -129,6 +135,13 @@ func (gr *Greenlet[T]) StartLater(d time.Duration) error {
 	return nil
 }
 
+// runner is the Greenlet seen by the hub: its Run and Done stay out of the
+// Greenlet's own method set.
+type runner[T any] Greenlet[T]
+
+func (r *runner[T]) Run(ctx context.Context) error           { return (*Greenlet[T])(r).run(ctx) }
+func (r *runner[T]) Done(ctx context.Context, o hub.Outcome) { (*Greenlet[T])(r).done(ctx, o) }
+
 func (gr *Greenlet[T]) run(ctx context.Context) error {
 	v, err := gr.fn(ctx)
 	gr.ret = v
@@ -140,6 +153,7 @@ func (gr *Greenlet[T]) run(ctx context.Context) error {
 func (gr *Greenlet[T]) done(_ context.Context, o hub.Outcome) {
 	gr.mu.Lock()
 	gr.ready = true
+	gr.seq = doneSeq.Add(1)
 	gr.killed = o.Killed
 	switch {
 	case o.Killed && errors.Is(o.Err, hub.ErrKilled):
@@ -322,6 +336,12 @@ func (gr *Greenlet[T]) Kill(ctx context.Context, cause error) error {
 		return hub.Checkpoint(ctx)
 	}
 	return gr.Join(ctx)
+}
+
+func (gr *Greenlet[T]) readySeq() uint64 {
+	gr.mu.Lock()
+	defer gr.mu.Unlock()
+	return gr.seq
 }
 
 // Ready reports whether the greenlet has finished, failed or been killed.

@@ -1,6 +1,7 @@
 package spawn
 
 import (
+	"cmp"
 	"context"
 	"iter"
 	"slices"
@@ -32,6 +33,7 @@ type Handle interface {
 	Join(ctx context.Context) error
 	Kill(ctx context.Context, cause error) error
 	G() *hub.G
+	readySeq() uint64
 }
 
 var _ Handle = (*Greenlet[int])(nil)
@@ -128,6 +130,9 @@ func JoinAll[H Handle](ctx context.Context, gs []H, opts ...JoinOption) ([]H, er
 	if o.count > 0 && o.count < want {
 		want = o.count
 	}
+	if want == len(gs) && !o.raiseError {
+		return joinEach(ctx, gs)
+	}
 	r := watch(gs)
 	defer r.stop()
 	done := make([]H, 0, want)
@@ -142,6 +147,28 @@ func JoinAll[H Handle](ctx context.Context, gs []H, opts ...JoinOption) ([]H, er
 				return done, err
 			}
 		}
+	}
+	return done, hub.Checkpoint(ctx)
+}
+
+// joinEach joins every greenlet in turn, which needs no subscription for
+// those already done, then orders them by when they became ready.
+func joinEach[H Handle](ctx context.Context, gs []H) ([]H, error) {
+	var err error
+	for _, g := range gs {
+		if err = g.Join(ctx); err != nil {
+			break
+		}
+	}
+	done := make([]H, 0, len(gs))
+	for _, g := range gs {
+		if g.readySeq() != 0 {
+			done = append(done, g)
+		}
+	}
+	slices.SortStableFunc(done, func(a, b H) int { return cmp.Compare(a.readySeq(), b.readySeq()) })
+	if err != nil {
+		return done, err
 	}
 	return done, hub.Checkpoint(ctx)
 }

@@ -1,0 +1,65 @@
+package hub
+
+import (
+	"context"
+	"testing"
+)
+
+// BenchmarkSwitch: two tasks handing control back and forth; ns/op is per
+// hand-off. The unbuffered-channel ping-pong is the baseline:
+// go test -run=^$ -bench=Switch ./hub/
+func BenchmarkSwitch(b *testing.B) {
+	b.Run("chan-pingpong", func(b *testing.B) {
+		b.ReportAllocs()
+		ping, pong := make(chan struct{}), make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for range ping {
+				pong <- struct{}{}
+			}
+		}()
+		for i := 0; b.Loop(); i++ {
+			if i%2 == 0 {
+				ping <- struct{}{}
+			} else {
+				<-pong
+			}
+		}
+		if b.N%2 == 1 {
+			<-pong
+		}
+		close(ping)
+		<-done
+	})
+	b.Run("greenlet-yield", func(b *testing.B) {
+		h := MustNew()
+		defer h.Stop(context.Background())
+		b.ReportAllocs()
+		n := b.N
+		count := 0
+		b.ResetTimer()
+		_ = h.Run(context.Background(), func(ctx context.Context) error {
+			other := h.Spawn(ctx, Task{Run: func(ctx context.Context) error {
+				for count < n {
+					count++
+					if err := Yield(ctx); err != nil {
+						return err
+					}
+				}
+				return nil
+			}})
+			for count < n {
+				count++
+				if err := Yield(ctx); err != nil {
+					return err
+				}
+			}
+			Blocking(ctx, "join", func() { <-other.Dead() })
+			return nil
+		})
+		if count < n {
+			b.Fatalf("only %d hand-offs", count)
+		}
+	})
+}

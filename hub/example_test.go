@@ -1,0 +1,50 @@
+package hub_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gevent-go/gevent/hub"
+)
+
+func ExampleSleep() {
+	h := hub.MustNew()
+	defer h.Stop(context.Background())
+
+	_ = h.Run(context.Background(), func(ctx context.Context) error {
+		for _, name := range []string{"slow", "fast"} {
+			d := 20 * time.Millisecond
+			if name == "fast" {
+				d = 10 * time.Millisecond
+			}
+			h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+				if err := hub.Sleep(ctx, d); err != nil {
+					return err
+				}
+				fmt.Println(name, "woke up")
+				return nil
+			}})
+		}
+		fmt.Println("main sleeps; the others run meanwhile")
+		return hub.Sleep(ctx, 40*time.Millisecond)
+	})
+	// Output:
+	// main sleeps; the others run meanwhile
+	// fast woke up
+	// slow woke up
+}
+
+func ExampleWithTimeout() {
+	h := hub.MustNew()
+	defer h.Stop(context.Background())
+
+	_ = h.Run(context.Background(), func(ctx context.Context) error {
+		_, timedOut, err := hub.WithTimeout(ctx, 10*time.Millisecond, func(ctx context.Context) (int, error) {
+			return 0, hub.Sleep(ctx, time.Hour)
+		})
+		fmt.Println(timedOut, err)
+		return nil
+	})
+	// Output: true hub: timeout after 10ms
+}
