@@ -283,13 +283,12 @@ func (s *Site) lookup(path string) node {
 	case strings.HasPrefix(path, "/files/"):
 		j, ext, ok := strings.Cut(strings.TrimPrefix(path, "/files/"), ".")
 		k, err := strconv.Atoi(j)
-		ct, known := fileTypes[ext]
-		if !ok || err != nil || k < 0 || k >= files || !known {
+		if !ok || err != nil || k < 0 || k >= files || ext != fileExts[k%len(fileExts)] || j != strconv.Itoa(k) {
 			return node{status: http.StatusNotFound}
 		}
 		// Bodies that look like markup, so a crawler that parses non-HTML
 		// would find the trap.
-		return node{status: http.StatusOK, ctype: ct, raw: `<a href="/trap/file.html">not html</a>` + strings.Repeat("\x00\x01binary", 64)}
+		return node{status: http.StatusOK, ctype: fileTypes[ext], raw: `<a href="/trap/file.html">not html</a>` + strings.Repeat("\x00\x01binary", 64)}
 	case strings.HasPrefix(path, "/trap/"):
 		// Served so that a crawler that follows a trap is caught by the
 		// visited set, not just by a 404 it might hide.
