@@ -1,23 +1,15 @@
 package main
 
 import (
-	"strings"
 	"testing"
-	"testing/synctest"
 
-	"github.com/gevent-go/gevent/examples/seeds/internal/seed"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
+	"github.com/gevent-go/gevent/examples/seeds/internal/seedtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, goleak.IgnoreCurrent()) }
+func TestMain(m *testing.M) { seedtest.Main(m) }
 
 func TestRun(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var out strings.Builder
-		require.NoError(t, seed.Run(t.Context(), &out, run))
-		assert.Equal(t, `1. joinall: three tasks of 30, 10 and 20 ms
+	seedtest.Expect(t, run, `1. joinall: three tasks of 30, 10 and 20 ms
 task-2: done after 10 ms
 task-3: done after 20 ms
 task-1: done after 30 ms
@@ -34,6 +26,5 @@ joinall returned at the first failure: task-2 failed (finished so far: task-2)
 task-1: done after 10 ms
 task-3: done after 20 ms
 then all three are ready: true true true
-`, out.String())
-	})
+`)
 }

@@ -1,23 +1,15 @@
 package main
 
 import (
-	"strings"
 	"testing"
-	"testing/synctest"
 
-	"github.com/gevent-go/gevent/examples/seeds/internal/seed"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
+	"github.com/gevent-go/gevent/examples/seeds/internal/seedtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, goleak.IgnoreCurrent()) }
+func TestMain(m *testing.M) { seedtest.Main(m) }
 
 func TestRun(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var out strings.Builder
-		require.NoError(t, seed.Run(t.Context(), &out, run))
-		assert.Equal(t, `1. three greenlets, each hub.Sleep(50ms)
+	seedtest.Expect(t, run, `1. three greenlets, each hub.Sleep(50ms)
 task 1: sleeping
 task 2: sleeping
 task 3: sleeping
@@ -35,6 +27,5 @@ task 2: awake
 task 3: sleeping, holding the hub
 task 3: awake
 took 150ms: one after the other
-`, out.String())
-	})
+`)
 }

@@ -1,23 +1,15 @@
 package main
 
 import (
-	"strings"
 	"testing"
-	"testing/synctest"
 
-	"github.com/gevent-go/gevent/examples/seeds/internal/seed"
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
+	"github.com/gevent-go/gevent/examples/seeds/internal/seedtest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, goleak.IgnoreCurrent()) }
+func TestMain(m *testing.M) { seedtest.Main(m) }
 
 func TestRun(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		var out strings.Builder
-		require.NoError(t, seed.Run(t.Context(), &out, run))
-		assert.Equal(t, `main: spawning workers 1, 2 and 3
+	seedtest.Expect(t, run, `main: spawning workers 1, 2 and 3
 main: spawned; none has run yet: they start when main yields (its first Get)
 worker 1: started, working for 10 ms
 worker 2: started, working for 20 ms
@@ -32,6 +24,5 @@ main: created worker-4, started: false
 worker 4: started, working for 40 ms
 worker 4: done
 main: joined worker-4, successful: true, result 16
-`, out.String())
-	})
+`)
 }
