@@ -306,6 +306,12 @@ func (g *G) DeleteLocal(key any) {
 	delete(g.locals, key)
 }
 
+// ClearLocals drops every greenlet-local value of g, as if g had just
+// started. A greenlet that runs several units of work in turn (a pool's map
+// worker) calls it between them so that one unit never sees another's
+// locals.
+func (g *G) ClearLocals() { g.dropLocals() }
+
 type inheritable interface{ InheritLocal() bool }
 
 // inheritLocals copies the spawner's inheritable locals into g.
@@ -326,4 +332,25 @@ func (g *G) dropLocals() {
 	g.localMu.Lock()
 	g.locals = nil
 	g.localMu.Unlock()
+}
+
+// Detach returns a ctx with ctx's values, deadline and cancellation but
+// without its greenlet: hand it to plain goroutines a greenlet starts, so
+// their hub calls block the ordinary Go way instead of acting on the
+// greenlet's run token from the wrong goroutine. A kill of the greenlet still
+// cancels the detached ctx.
+func Detach(ctx context.Context) context.Context {
+	if Current(ctx) == nil {
+		return ctx
+	}
+	return detached{ctx}
+}
+
+type detached struct{ context.Context }
+
+func (d detached) Value(key any) any {
+	if _, ok := key.(gkey); ok {
+		return nil
+	}
+	return d.Context.Value(key)
 }

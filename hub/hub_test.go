@@ -369,3 +369,64 @@ func TestCurrentAndFor(t *testing.T) {
 		return nil
 	}))
 }
+
+// A panic inside Blocking's fn unwinds with the token taken back: the
+// greenlet's deferred calls run, the failure is recorded, and the hub keeps
+// scheduling.
+func TestBlockingPanic(t *testing.T) {
+	h := newHub(t)
+	deferred := false
+	_, out := spawnFn(context.Background(), h, "", func(ctx context.Context) error {
+		defer func() { deferred = true }()
+		Blocking(ctx, "boom", func() { panic("inside blocking") })
+		return nil
+	})
+	o := <-out
+	var pe *PanicError
+	require.ErrorAs(t, o.Err, &pe)
+	assert.Equal(t, "inside blocking", pe.Value)
+	assert.True(t, deferred)
+	_, out = spawnFn(context.Background(), h, "", func(ctx context.Context) error { return Sleep(ctx, time.Millisecond) })
+	assert.NoError(t, (<-out).Err, "the hub still schedules")
+}
+
+// Detach hides the greenlet but keeps values and cancellation.
+func TestDetach(t *testing.T) {
+	h := newHub(t)
+	type key struct{}
+	var detachedCtx context.Context
+	g, out := spawnFn(context.WithValue(context.Background(), key{}, "v"), h, "", func(ctx context.Context) error {
+		detachedCtx = Detach(ctx)
+		assert.Nil(t, Current(detachedCtx))
+		assert.Equal(t, "v", detachedCtx.Value(key{}))
+		return Sleep(ctx, time.Hour)
+	})
+	for g.State() != StateParked {
+		runtime.Gosched()
+	}
+	g.Kill(nil)
+	<-out
+	<-detachedCtx.Done()
+	assert.ErrorIs(t, context.Cause(detachedCtx), ErrKilled)
+	assert.Equal(t, context.Background(), Detach(context.Background()))
+}
+
+// The monitor reports the greenlet's own goroutine even when goroutines it
+// started carry the worker's profiler label too.
+func TestMonitorStackIgnoresChildGoroutines(t *testing.T) {
+	reports := make(chan BlockedReport, 1)
+	h := newHub(t, WithMonitor(50*time.Millisecond, func(r BlockedReport) { reports <- r }))
+	childRunning := make(chan struct{})
+	release := make(chan struct{})
+	_, out := spawnFn(context.Background(), h, "parent", func(ctx context.Context) error {
+		go func() { close(childRunning); <-release }() // inherits the label
+		<-childRunning
+		<-release // the stall: a bare receive in the greenlet itself
+		return nil
+	})
+	r := <-reports
+	close(release)
+	<-out
+	assert.Contains(t, r.Stack, "TestMonitorStackIgnoresChildGoroutines.func2\n")
+	assert.Contains(t, r.Stack, "hub.(*Hub).runWorker")
+}

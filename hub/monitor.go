@@ -166,7 +166,9 @@ func stackOf(id string) string {
 	}
 	label := fmt.Sprintf("%q:%q", workerLabel, id)
 	for _, rec := range strings.Split(buf.String(), "\n\n") {
-		if !strings.Contains(rec, label) {
+		// Goroutines the greenlet started inherit the worker's label; the
+		// worker itself is the one running runWorker.
+		if !strings.Contains(rec, label) || !strings.Contains(rec, "hub.(*Hub).runWorker") {
 			continue
 		}
 		head, _, _ := strings.Cut(strings.TrimSpace(rec), "\n")

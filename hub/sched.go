@@ -478,15 +478,40 @@ func (h *Hub) park(g *G, w *Waiter, reason string) {
 		h.mu.Unlock()
 		return
 	}
-	g.state.Store(int32(StateParked))
+	if !h.holdsTokenLocked(g) {
+		h.mu.Unlock()
+		panic(errSharedCtx)
+	}
 	g.waiter = w
-	g.reason = reason
-	n, fresh := h.handoffLocked(g.slot, false)
-	g.slot = -1
-	h.switches++
+	n, fresh := h.releaseLocked(g, StateParked, reason)
 	h.mu.Unlock()
 	h.dispatch(n, fresh)
 	<-g.wakeCh
+}
+
+// errSharedCtx is the panic of a greenlet ctx used for a wait by a goroutine
+// other than the greenlet's own while the greenlet runs.
+var errSharedCtx = errors.New("hub: a greenlet's ctx was used to wait from another goroutine while the greenlet runs; hand such goroutines hub.Detach(ctx)")
+
+// holdsTokenLocked reports whether g holds a run token. It can be false for
+// a greenlet that looked running a moment ago only when its ctx is in use on
+// two goroutines at once.
+func (h *Hub) holdsTokenLocked(g *G) bool {
+	return State(g.state.Load()) == StateRunning && g.slot >= 0
+}
+
+// releaseLocked gives up g's token as g parks or yields (state st) and
+// returns the greenlet that now holds it, if any, for dispatch.
+func (h *Hub) releaseLocked(g *G, st State, reason string) (*G, bool) {
+	g.state.Store(int32(st))
+	g.reason = reason
+	slot := g.slot
+	g.slot = -1
+	if st == StateReady {
+		h.readyQ.push(g)
+	}
+	h.switches++
+	return h.handoffLocked(slot, false)
 }
 
 // unpark makes g, parked on w, ready again.
@@ -521,16 +546,11 @@ func Yield(ctx context.Context) error {
 	}
 	h := g.hub
 	h.mu.Lock()
-	if h.readyQ.n == 0 {
+	if h.readyQ.n == 0 || !h.holdsTokenLocked(g) {
 		h.mu.Unlock()
 		return nil
 	}
-	slot := g.slot
-	g.slot = -1
-	g.state.Store(int32(StateReady))
-	h.readyQ.push(g)
-	n, fresh := h.handoffLocked(slot, false)
-	h.switches++
+	n, fresh := h.releaseLocked(g, StateReady, "")
 	h.mu.Unlock()
 	h.dispatch(n, fresh)
 	<-g.wakeCh
@@ -556,23 +576,32 @@ func Blocking(ctx context.Context, reason string, fn func()) {
 	g.checkKill()
 	h := g.hub
 	h.mu.Lock()
-	g.state.Store(int32(StateParked))
-	g.reason = reason
-	n, fresh := h.handoffLocked(g.slot, false)
-	g.slot = -1
-	h.switches++
+	if !h.holdsTokenLocked(g) {
+		// The greenlet's ctx is in use on another goroutine too; this one
+		// holds no token to give up.
+		h.mu.Unlock()
+		fn()
+		return
+	}
+	n, fresh := h.releaseLocked(g, StateParked, reason)
 	h.mu.Unlock()
 	h.dispatch(n, fresh)
+	func() {
+		// A panicking fn unwinds with the token taken back, so the
+		// greenlet's deferred calls and the hub's recovery run as usual.
+		defer h.reacquire(g)
+		fn()
+	}()
+	g.checkKill()
+}
 
-	fn()
-
+// reacquire makes g, off its token, ready again and waits for a token.
+func (h *Hub) reacquire(g *G) {
 	h.mu.Lock()
 	g.reason = ""
-	n, fresh = h.readyLocked(g)
+	n, _ := h.readyLocked(g)
 	h.mu.Unlock()
 	if n == nil {
 		<-g.wakeCh
 	} // else nobody was queued and g took a free token itself
-	_ = fresh // a greenlet that has run is never fresh
-	g.checkKill()
 }

@@ -1,0 +1,111 @@
+package pool
+
+import (
+	"context"
+	"runtime/debug"
+
+	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/spawn"
+)
+
+// spawnOpts appends the set's hub, which wins over a WithHub among opts.
+func (s *set) spawnOpts(opts []spawn.Option) []spawn.Option {
+	if s.hub == nil {
+		return opts
+	}
+	return append(opts[:len(opts):len(opts)], spawn.WithHub(s.hub))
+}
+
+// Spawn starts fn as a new member of s and returns its greenlet: gevent's
+// pool.spawn. On a full pool it first waits cooperatively, in FIFO order, for
+// a slot; if ctx ends first it returns an error matching ErrPoolFull and
+// ctx's cause, and fn never runs. On a Group it never blocks. ctx is the
+// spawn ctx, as for spawn.Spawn: cancelling it kills the greenlet. A kill of
+// the calling greenlet lands while it waits. A failure of the greenlet
+// reaches the hub's error handler (see Failures in the package
+// documentation). Spawn panics if fn is nil.
+func Spawn[T any](ctx context.Context, s Spawner, fn func(ctx context.Context) (T, error), opts ...spawn.Option) (*spawn.Greenlet[T], error) {
+	st := s.core()
+	if fn == nil {
+		panic("pool: nil function")
+	}
+	if err := st.acquire(ctx); err != nil {
+		return nil, err
+	}
+	return start(ctx, st, fn, false, opts), nil
+}
+
+// start runs fn as a member of s holding a slot the caller acquired.
+func start[T any](ctx context.Context, s *set, fn func(context.Context) (T, error), quiet bool, opts []spawn.Option) *spawn.Greenlet[T] {
+	g := spawn.New(ctx, fn, s.spawnOpts(opts)...)
+	s.add(g, true, quiet)
+	g.Start()
+	return g
+}
+
+// Apply runs fn in a member of s and returns its value or error: gevent's
+// pool.apply. It blocks like Spawn, then until fn is done; if ctx ends first
+// it returns ctx's cause (wrapped with ErrPoolFull if fn never started), and
+// fn, spawned with ctx, is killed. Called from a member greenlet of s, Apply
+// runs fn inline on the caller instead: the caller holds a slot already and
+// blocks anyway, and waiting for another slot could deadlock (gevent's
+// Pool(1) re-entry). A panic in fn comes back as a *hub.PanicError. Apply
+// panics if fn is nil.
+func Apply[T any](ctx context.Context, s Spawner, fn func(ctx context.Context) (T, error)) (T, error) {
+	st := s.core()
+	if fn == nil {
+		panic("pool: nil function")
+	}
+	if g := hub.Current(ctx); g != nil && st.containsG(g) {
+		return call(ctx, fn)
+	}
+	if err := st.acquire(ctx); err != nil {
+		var zero T
+		return zero, err
+	}
+	return start(ctx, st, fn, true, nil).Get(ctx)
+}
+
+// ApplyAsync starts fn as a member of s and returns its greenlet at once; it
+// never blocks (gevent's apply_async). If callback is not nil it is called
+// with fn's value once fn succeeds, on the goroutine that ends the greenlet,
+// before Join on it returns; it must not block. On a full pool the greenlet
+// is created at once and queued, FIFO with the blocked Spawn callers, for
+// the next free slot: it is a member already (Len counts it, Join waits for
+// it, Kill kills it, and then it never runs) but holds no slot until it
+// starts, so Len may exceed Size. (gevent instead returns a helper greenlet,
+// outside the pool, that blocks in apply.) A failure of fn reaches the hub's
+// error handler. ApplyAsync panics if fn is nil.
+func ApplyAsync[T any](ctx context.Context, s Spawner, fn func(ctx context.Context) (T, error), callback func(T)) *spawn.Greenlet[T] {
+	st := s.core()
+	if fn == nil {
+		panic("pool: nil function")
+	}
+	g := spawn.New(ctx, fn, st.spawnOpts(nil)...)
+	e := st.add(g, false, false)
+	if callback != nil {
+		g.LinkValue(func(g *spawn.Greenlet[T]) { callback(g.Value()) })
+	}
+	st.startWhenFree(e, g.Start)
+	return g
+}
+
+// call runs fn on the caller, turning a panic into a *hub.PanicError as the
+// hub does for a greenlet's function.
+func call[T any](ctx context.Context, fn func(context.Context) (T, error)) (v T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = panicError(p)
+		}
+	}()
+	return fn(ctx)
+}
+
+// panicError is the error for a recovered panic p; the hub's kill signal is
+// re-raised, so the kill still ends the greenlet.
+func panicError(p any) error {
+	if hub.IsKill(p) {
+		panic(p)
+	}
+	return &hub.PanicError{Value: p, Stack: debug.Stack()}
+}
