@@ -1,5 +1,6 @@
-// Command crawler is a concurrent web crawler built the gevent way: a pool
-// of greenlets fetching with net/http and parsing with a real HTML parser.
+// Command crawler is a concurrent web crawler built the gevent way:
+// monkey.PatchAll(), then a pool.Pool of greenlets fetching with net/http
+// and parsing with a real HTML parser.
 //
 // Usage:
 //
@@ -31,10 +32,14 @@ import (
 
 	"github.com/gevent-go/gevent/examples/crawler/crawl"
 	"github.com/gevent-go/gevent/examples/crawler/site"
+	"github.com/gevent-go/gevent/monkey"
 	"golang.org/x/term"
 )
 
 func main() {
+	// The gevent way: patch first thing, so that net/http's blocking calls
+	// park only the calling greenlet.
+	monkey.PatchAll()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

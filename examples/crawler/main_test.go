@@ -15,6 +15,7 @@ import (
 
 	"github.com/gevent-go/gevent/examples/crawler/crawl"
 	"github.com/gevent-go/gevent/examples/crawler/site"
+	"github.com/gevent-go/gevent/monkey"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -28,6 +29,7 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
+	monkey.PatchAll() // as main does
 	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
 }
 

@@ -11,12 +11,14 @@ import (
 
 	"github.com/gevent-go/gevent/examples/crawler/crawl"
 	"github.com/gevent-go/gevent/examples/crawler/site"
+	"github.com/gevent-go/gevent/monkey"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
 func TestMain(m *testing.M) {
+	monkey.PatchAll() // first thing, as the crawler's main does
 	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
 }
 
@@ -291,4 +293,13 @@ func TestBadConfig(t *testing.T) {
 			})
 		}
 	}
+}
+
+func TestRunNeedsPatch(t *testing.T) {
+	monkey.Unpatch(monkey.HTTP)
+	defer monkey.PatchAll()
+	cfg := crawl.DefaultConfig()
+	cfg.Start = "http://127.0.0.1:1/"
+	_, err := crawl.Run(t.Context(), cfg)
+	assert.ErrorIs(t, err, crawl.ErrNotPatched)
 }

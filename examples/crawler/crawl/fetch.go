@@ -82,25 +82,11 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// newTransport returns the transport both crawlers use: the default
-// transport's settings with enough idle connections per host for the whole
-// pool (the default keeps 2, which makes a 50-wide crawl of one host redial
-// all the time).
-func newTransport(base http.RoundTripper, conc int) http.RoundTripper {
-	t, ok := base.(*http.Transport)
-	if !ok {
-		return base
-	}
-	t = t.Clone()
-	t.MaxIdleConns = max(t.MaxIdleConns, conc)
-	t.MaxIdleConnsPerHost = conc
-	return t
-}
-
-// newClient wraps a transport in a client that does not follow redirects.
-func newClient(rt http.RoundTripper) *http.Client {
+// newClient returns the client both crawlers use: net/http's default
+// transport (made cooperative for greenlets by monkey.PatchAll), and no
+// redirect following: the crawl follows redirects itself.
+func newClient() *http.Client {
 	return &http.Client{
-		Transport: rt,
 		CheckRedirect: func(*http.Request, []*http.Request) error {
 			return http.ErrUseLastResponse
 		},

@@ -2,7 +2,6 @@ package crawl
 
 import (
 	"context"
-	"net/http"
 	"sync"
 	"time"
 )
@@ -17,9 +16,8 @@ func RunPlain(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	tr := newTransport(http.DefaultTransport, cfg.Concurrency)
-	defer closeIdle(tr)
-	client := newClient(tr)
+	client := newClient()
+	defer client.CloseIdleConnections()
 
 	var (
 		mu  sync.Mutex
@@ -104,10 +102,4 @@ func (s *state) end(ctx context.Context, engine string) Summary {
 		s.cfg.Progress(s.progress())
 	}
 	return s.summary(engine)
-}
-
-func closeIdle(rt http.RoundTripper) {
-	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
-		c.CloseIdleConnections()
-	}
 }

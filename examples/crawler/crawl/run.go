@@ -8,36 +8,49 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/monkey"
+	"github.com/gevent-go/gevent/pool"
 	"github.com/gevent-go/gevent/spawn"
 )
 
 // stopGrace bounds how long Run waits for its greenlets after the crawl.
 const stopGrace = 5 * time.Second
 
-// Run crawls cfg.Start with greenlets, the way a gevent program does it: a
-// main greenlet hands each URL to a greenlet of its own, at most
-// cfg.Concurrency at a time, and every greenlet fetches with net/http and
-// parses with golang.org/x/net/html. The crawl's bookkeeping is shared by all
-// greenlets without a lock: they run on one hub with one run token, so only
-// one of them runs at a time, and only at a fetch does another get the token.
+// ErrNotPatched is returned by Run when net/http has not been made
+// cooperative with monkey.PatchAll (or monkey.Patch(monkey.HTTP)): every
+// request would then hold the hub, and the crawl would fetch one URL at a
+// time.
+var ErrNotPatched = errors.New("crawl: net/http is not patched: call monkey.PatchAll() first thing in main")
+
+// Run crawls cfg.Start with greenlets, the way a gevent program does it:
+// after monkey.PatchAll(), a main greenlet hands each URL to a pool.Pool of
+// cfg.Concurrency greenlets, and every greenlet fetches with net/http (whose
+// default transport PatchAll made cooperative) and parses with
+// golang.org/x/net/html. The crawl's bookkeeping is shared by all greenlets
+// without a lock: they run on one hub with one run token, so only one of
+// them runs at a time, and another gets the token only while one waits for
+// the network.
 //
 // Run blocks until every reachable URL was fetched once, MaxPages were
 // fetched, or ctx ends. Cancelling ctx is an interruption, not an error: the
 // fetches in flight are killed, and the summary (Stopped "interrupted") says
-// what was done. The error is for a bad Config (ErrConfig) or a failure of
-// the hub itself; 404s and failed requests are counted in the summary.
+// what was done. The error is for a bad Config (ErrConfig), for a process
+// that did not patch net/http (ErrNotPatched), or a failure of the hub
+// itself; 404s and failed requests are counted in the summary.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
 	s, err := newState(cfg)
 	if err != nil {
 		return Summary{}, err
 	}
+	if !monkey.IsPatched(monkey.HTTP) {
+		return Summary{}, ErrNotPatched
+	}
 	h, err := hub.New()
 	if err != nil {
 		return Summary{}, fmt.Errorf("crawl: %w", err)
 	}
-	tr := newTransport(http.DefaultTransport, cfg.Concurrency)
-	defer closeIdle(tr)
-	client := newClient(tr)
+	client := newClient()
+	defer client.CloseIdleConnections()
 
 	runErr := h.Run(ctx, func(ctx context.Context) error { return crawlGreenlets(ctx, s, client) })
 	stopCtx, cancel := context.WithTimeout(context.Background(), stopGrace)
@@ -52,9 +65,12 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	return s.end(ctx, "greenlets"), nil
 }
 
-// crawlGreenlets is the main greenlet: it spawns a greenlet per URL while
-// fewer than Concurrency are in flight, and parks until one finishes.
+// crawlGreenlets is the main greenlet: it takes the URLs to fetch in the
+// order they were found and spawns a greenlet for each into the pool, which
+// parks it while the pool is full; with nothing to hand out it parks until
+// a fetch ends (and may have found more).
 func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
+	p := pool.New(s.cfg.Concurrency)
 	queue := s.seed()
 	inflight := 0
 	var idle *hub.Waiter // the main greenlet, parked until a fetch ends
@@ -65,62 +81,62 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 		}
 	}
 	// Workers get a ctx that the main greenlet's interruption does not
-	// cancel: the main greenlet stops them itself, with a default kill, so an
-	// interrupted fetch counts as stopped, not failed.
+	// cancel: the main greenlet stops them itself, with a default kill, so
+	// an interrupted fetch counts as stopped, not failed.
 	wctx := context.WithoutCancel(ctx)
-	live := map[*spawn.Greenlet[struct{}]]struct{}{}
 	defer func() {
-		for g := range live {
-			g.KillAsync(nil)
-		}
+		p.KillAsync(nil)
 		for _, j := range queue {
 			s.drop(j)
 		}
 	}()
 	if s.cfg.Progress != nil {
-		p := spawn.Spawn(wctx, func(ctx context.Context) (struct{}, error) {
+		pg := spawn.Spawn(wctx, func(ctx context.Context) (struct{}, error) {
 			for hub.Sleep(ctx, s.cfg.ProgressEvery) == nil {
 				s.cfg.Progress(s.progress())
 			}
 			return struct{}{}, nil
-		}, spawn.WithName("crawl-progress"))
-		defer p.KillAsync(nil)
+		}, spawn.WithName("crawl progress"))
+		defer pg.KillAsync(nil)
+	}
+	visit := func(j job) func(ctx context.Context) (struct{}, error) {
+		return func(ctx context.Context) (struct{}, error) {
+			finished := false
+			defer func() {
+				if !finished {
+					s.drop(j) // killed mid-fetch
+				}
+				inflight--
+				wake()
+			}()
+			r := fetch(ctx, client, &s.cfg, j.u)
+			if ctx.Err() != nil {
+				return struct{}{}, nil
+			}
+			queue = append(queue, s.finish(j, r)...)
+			finished = true
+			return struct{}{}, nil
+		}
 	}
 	for {
-		for len(queue) > 0 && inflight < s.cfg.Concurrency {
+		for len(queue) > 0 {
 			j := queue[0]
 			queue = queue[1:]
 			if !s.begin(j) {
 				break // MaxPages: the deferred cleanup drops the rest
 			}
 			inflight++
-			var g *spawn.Greenlet[struct{}]
-			g = spawn.Spawn(wctx, func(ctx context.Context) (struct{}, error) {
-				defer func() {
-					inflight--
-					delete(live, g)
-					wake()
-				}()
-				r, err := hub.Offload(ctx, func(ctx context.Context) (result, error) {
-					return fetch(ctx, client, &s.cfg, j.u), nil
-				})
-				if err != nil {
-					s.drop(j)
-					return struct{}{}, nil
-				}
-				queue = append(queue, s.finish(j, r)...)
-				return struct{}{}, nil
-			}, spawn.WithName("fetch "+j.key))
-			live[g] = struct{}{}
+			if _, err := pool.Spawn(wctx, p, visit(j), spawn.WithName("fetch "+j.key)); err != nil {
+				inflight--
+				s.drop(j)
+				return err
+			}
 		}
 		if inflight == 0 {
-			return nil
+			return p.Join(ctx) // the workers are done; let them end
 		}
 		idle = hub.NewWaiter(ctx)
 		if err := idle.Park(ctx, "crawl: waiting for a fetch"); err != nil {
-			if errors.Is(err, context.Canceled) || ctx.Err() != nil {
-				return nil
-			}
 			return err
 		}
 	}

@@ -36,8 +36,8 @@ type LoadConfig struct {
 type LoadResult struct {
 	Conns      int           `json:"conns"`
 	Size       int           `json:"size"`
-	Msgs       int64         `json:"msgs"`       // messages echoed and verified
-	Seconds    float64       `json:"seconds"`    // from the first dial to the last echo
+	Msgs       int64         `json:"msgs"`    // messages echoed and verified
+	Seconds    float64       `json:"seconds"` // from the first dial to the last echo
 	MsgsPerSec float64       `json:"msgs_per_sec"`
 	MBPerSec   float64       `json:"mb_per_sec"` // echoed bytes, 10^6 per MB
 	P50        time.Duration `json:"p50_ns"`     // round-trip latency percentiles
