@@ -430,3 +430,11 @@ func TestMonitorStackIgnoresChildGoroutines(t *testing.T) {
 	assert.Contains(t, r.Stack, "TestMonitorStackIgnoresChildGoroutines.func2\n")
 	assert.Contains(t, r.Stack, "hub.(*Hub).runWorker")
 }
+
+func TestWaitingForToken(t *testing.T) {
+	parked := "runtime.gopark\n\t/x/proc.go:1\nruntime.chanrecv1\n\t/x/chan.go:2\ngithub.com/gevent-go/gevent/hub.(*Hub).park\n\t/y/sched.go:3\n"
+	assert.True(t, waitingForToken(parked))
+	user := "runtime.gopark\n\t/x/proc.go:1\nruntime.chanrecv1\n\t/x/chan.go:2\nexample.com/app.handler\n\t/z/app.go:4\n"
+	assert.False(t, waitingForToken(user))
+	assert.False(t, waitingForToken(""))
+}

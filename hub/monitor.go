@@ -131,11 +131,17 @@ func (m *monitor) loop(stop, done chan struct{}) {
 			if g == nil || m.seq[slot].Load() != seq {
 				continue
 			}
-			reported[slot] = seq
-			r := BlockedReport{Greenlet: g, Name: g.Name(), ID: g.id, Blocked: held}
-			if w != nil {
-				r.Stack = stackOf(w.id)
+			if w == nil {
+				continue // granted, but its worker has not started yet: not its stall
 			}
+			stack := stackOf(w.id)
+			if waitingForToken(stack) {
+				// Granted, but its goroutine has not been scheduled to take the
+				// token yet (a loaded machine): the greenlet is not at fault.
+				continue
+			}
+			reported[slot] = seq
+			r := BlockedReport{Greenlet: g, Name: g.Name(), ID: g.id, Blocked: held, Stack: stack}
 			m.report(r)
 		}
 	}
@@ -153,6 +159,23 @@ func (m *monitor) report(r BlockedReport) {
 	}
 	m.h.cfg.logger.Warn("hub: greenlet appears to be blocked",
 		"greenlet", r.Name, "id", r.ID, "blocked", r.Blocked, "stack", r.Stack)
+}
+
+// waitingForToken reports whether a worker's stack shows it still parked on
+// its wake channel, at one of the hub's own hand-off points.
+func waitingForToken(stack string) bool {
+	for _, line := range strings.Split(stack, "\n") {
+		if line == "" || strings.HasPrefix(line, "\t") || strings.HasPrefix(line, "runtime.") {
+			continue
+		}
+		for _, f := range []string{"hub.(*Hub).park", "hub.Yield", "hub.(*Hub).reacquire"} {
+			if strings.HasSuffix(line, f) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
 
 // stackOf finds the stack of the worker goroutine labelled id in a goroutine

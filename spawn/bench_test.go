@@ -38,7 +38,7 @@ func BenchmarkSpawnJoin(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*spawnBatch), "ns/task")
 	})
 	b.Run("greenlets-plain-caller", func(b *testing.B) {
-		h := hub.MustNew()
+		h := hub.MustNew(hub.WithMonitor(0, nil)) // spawning 200k without a yield is the point here
 		defer h.Stop(context.Background())
 		ctx := context.Background()
 		b.ReportAllocs()
@@ -54,7 +54,7 @@ func BenchmarkSpawnJoin(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*spawnBatch), "ns/task")
 	})
 	b.Run("greenlets-main-greenlet", func(b *testing.B) {
-		h := hub.MustNew()
+		h := hub.MustNew(hub.WithMonitor(0, nil)) // spawning 200k without a yield is the point here
 		defer h.Stop(context.Background())
 		b.ReportAllocs()
 		gs := make([]*spawn.Greenlet[int], spawnBatch)
@@ -93,7 +93,7 @@ func BenchmarkSleepMany(b *testing.B) {
 		reportSys(b)
 	})
 	b.Run("greenlets", func(b *testing.B) {
-		h := hub.MustNew()
+		h := hub.MustNew(hub.WithMonitor(0, nil)) // spawning 200k without a yield is the point here
 		defer h.Stop(context.Background())
 		b.ReportAllocs()
 		for b.Loop() {
@@ -151,7 +151,7 @@ func BenchmarkParkedMemory(b *testing.B) {
 		measure(b, func(release chan struct{}) func() {
 			// A fresh hub each time: a stopped hub's workers are gone, so the
 			// next measurement does not find their stacks already in use.
-			h := hub.MustNew()
+			h := hub.MustNew(hub.WithMonitor(0, nil))
 			var gs []*spawn.Greenlet[int]
 			_ = h.Run(context.Background(), func(ctx context.Context) error {
 				for range parkedN {

@@ -672,3 +672,49 @@ func TestCapacity(t *testing.T) {
 		return nil
 	}, hub.WithCapacity(4))
 }
+
+// gevent items 2, 26, 28 and 60: greenlets, events and async results can be
+// waited on together; an AsyncResult is a link target; links can feed a
+// queue.
+func TestWaitOnPrimitivesAndLinkTargets(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		ev := &hub.Event{}
+		ar := new(hub.AsyncResult[int])
+		g := spawn.SpawnLater(ctx, 20*time.Millisecond, value(1))
+		spawn.SpawnLater(ctx, 5*time.Millisecond, func(ctx context.Context) (int, error) { ev.Set(); return 0, nil })
+		spawn.SpawnLater(ctx, 10*time.Millisecond, func(ctx context.Context) (int, error) { ar.Set(7); return 0, nil })
+		ready := spawn.Wait(ctx, []spawn.Waitable{g, ar, ev}, 2)
+		require.Len(t, ready, 2)
+		assert.Same(t, ev, ready[0])
+		assert.Same(t, ar, ready[1])
+		again := spawn.Wait(ctx, []spawn.Waitable{ev}, 0)
+		assert.Len(t, again, 1, "waiting on a ready object returns at once")
+
+		// AsyncResult as a link target: the value or the error, per link kind.
+		boom := errors.New("boom")
+		okRes, errRes := new(hub.AsyncResult[int]), new(hub.AsyncResult[int])
+		ok := spawn.Spawn(ctx, value(100))
+		ok.LinkValue(func(g *spawn.Greenlet[int]) { okRes.Settle(g.Value(), g.Err()) })
+		bad := spawn.Spawn(ctx, failing(boom))
+		bad.LinkError(func(g *spawn.Greenlet[int]) { errRes.Settle(g.Value(), g.Err()) })
+		v, err := okRes.Get(ctx)
+		assert.NoError(t, err)
+		assert.Equal(t, 100, v)
+		_, err = errRes.Get(ctx)
+		assert.Same(t, boom, err)
+
+		// Three greenlets linked to one queue deliver all three.
+		q := hub.NewQueue[*spawn.Greenlet[int]](0)
+		for i := range 3 {
+			spawn.Spawn(ctx, value(i)).Link(func(g *spawn.Greenlet[int]) { _ = q.Put(ctx, g) })
+		}
+		sum := 0
+		for range 3 {
+			g, err := q.Get(ctx)
+			require.NoError(t, err)
+			sum += g.Value()
+		}
+		assert.Equal(t, 3, sum)
+		return nil
+	})
+}

@@ -1,0 +1,175 @@
+package hub
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// signal is the core of Event and AsyncResult: a flag, and the FIFO list of
+// the waiters and subscribers to notify when it becomes set.
+type signal struct {
+	mu      sync.Mutex
+	set     bool
+	waiters waitList[struct{}]
+	// pending counts waiters woken by the last notifications that have not
+	// yet returned from their wait. A caller that finds the flag set while
+	// some are pending yields once, so it does not run ahead of greenlets
+	// that were blocked before it (gevent's test__event wait_while_notifying).
+	pending atomic.Int32
+}
+
+// raise calls update (if not nil) and raises the flag, under the lock, then
+// notifies the waiters and subscribers. If the flag was raised already, only
+// update runs: nobody is waiting then.
+//
+// The whole wait list is detached under the lock and every node marked
+// unlinked there, so that a waiter cancelled concurrently knows that a
+// notification is on its way and leaves the node alone.
+func (s *signal) raise(update func()) {
+	s.mu.Lock()
+	if update != nil {
+		update()
+	}
+	if s.set {
+		s.mu.Unlock()
+		return
+	}
+	s.set = true
+	head := s.waiters.head
+	var woken int32
+	for n := head; n != nil; n = n.next {
+		n.linked = false
+		if n.fn == nil {
+			woken++
+		}
+	}
+	s.waiters = waitList[struct{}]{}
+	if woken > 0 {
+		s.pending.Add(woken)
+	}
+	s.mu.Unlock()
+	s.notify(head)
+}
+
+// notify wakes the detached waiters and calls the detached subscribers, in
+// the order they registered. It runs without the lock, so a subscriber may
+// call back into the Event or AsyncResult. If a subscriber panics, the rest
+// are still notified (the detached nodes have no other way to be woken) and
+// then the panic goes on.
+func (s *signal) notify(n *waitNode[struct{}]) {
+	defer func() {
+		if n != nil {
+			r := recover()
+			s.notify(n.next)
+			panic(r)
+		}
+	}()
+	for ; n != nil; n = n.next {
+		switch {
+		case n.fn != nil:
+			// A subscriber's node never parks; its Waiter state only
+			// arbitrates between this call and the subscriber's cancel.
+			if n.w.state.CompareAndSwap(waiting, woken) {
+				n.fn()
+			}
+		case !n.w.Wake():
+			s.pending.Add(-1) // cancelled meanwhile: it will not return as woken
+		}
+	}
+}
+
+// wait blocks until the flag is set and reports true, or until ctx is done
+// or the calling greenlet is killed and reports false (the kill lands here).
+func (s *signal) wait(ctx context.Context, reason string) bool {
+	s.mu.Lock()
+	if s.set {
+		busy := s.pending.Load() > 0
+		s.mu.Unlock()
+		if busy {
+			Yield(ctx)
+		}
+		return true
+	}
+	if _, err := block(ctx, &s.mu, &s.waiters, struct{}{}, reason); err != nil {
+		return false
+	}
+	s.pending.Add(-1)
+	return true
+}
+
+// subscribe calls fn once the flag is set: at once if it is set already.
+func (s *signal) subscribe(fn func()) (cancel func()) {
+	if fn == nil {
+		panic("hub: Subscribe with a nil function")
+	}
+	s.mu.Lock()
+	if s.set {
+		s.mu.Unlock()
+		fn()
+		return func() {}
+	}
+	n := &waitNode[struct{}]{fn: fn}
+	s.waiters.push(n)
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		s.waiters.remove(n)
+		s.mu.Unlock()
+		n.w.state.CompareAndSwap(waiting, cancelled)
+	}
+}
+
+// Event is a flag that greenlets (and goroutines) can wait for: gevent's
+// Event. Set raises it and wakes every waiter, in the order they began to
+// wait; Clear lowers it again without disturbing anyone. The zero Event is
+// cleared and ready to use. An Event must not be copied after first use.
+type Event struct {
+	s signal
+}
+
+// Set raises the flag and wakes all waiters, FIFO, then calls the
+// subscribers. Setting a set Event does nothing. Set never blocks.
+func (e *Event) Set() { e.s.raise(nil) }
+
+// Clear lowers the flag. Waiters already woken by an earlier Set still
+// return true. Clear never blocks.
+func (e *Event) Clear() {
+	e.s.mu.Lock()
+	e.s.set = false
+	e.s.mu.Unlock()
+}
+
+// IsSet reports whether the flag is raised.
+func (e *Event) IsSet() bool {
+	e.s.mu.Lock()
+	defer e.s.mu.Unlock()
+	return e.s.set
+}
+
+// Ready reports whether the flag is raised; with Subscribe it makes an Event
+// a spawn.Waitable.
+func (e *Event) Ready() bool { return e.IsSet() }
+
+// Wait blocks until the flag is raised and reports true, or until ctx is done
+// and reports false; it never returns an error (ctx.Err says why it gave up).
+// It returns true if the flag was raised at any point during the wait, even
+// if it was cleared again before the waiter ran. If the flag is already
+// raised it returns true without blocking, except that a greenlet finding it
+// raised while waiters woken by that Set have not run yet yields to them
+// first, so that (with P = 1) it does not run ahead of them (gevent does the
+// same). From a greenlet, a Wait that blocks or yields is a cooperative point
+// and a kill lands there.
+func (e *Event) Wait(ctx context.Context) bool {
+	return e.s.wait(ctx, "event.wait")
+}
+
+// Subscribe arranges for fn to be called once, when the flag is raised: at
+// once, on the caller's goroutine, if it is raised already; otherwise on the
+// goroutine that calls Set, after the waiters that registered before it were
+// woken. fn must not block. The returned cancel unsubscribes; after cancel
+// returns, fn is not called unless its call had already begun. It lets
+// spawn.Wait and spawn.IWait wait on an Event.
+func (e *Event) Subscribe(fn func()) (cancel func()) {
+	return e.s.subscribe(fn)
+}

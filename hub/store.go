@@ -1,0 +1,121 @@
+package hub
+
+// store is the buffer behind a Queue: it decides the order in which items
+// come out (FIFO, LIFO, priority). Methods are called under the queue's lock;
+// the queue counts the items itself and calls pop and peek only when there
+// is one.
+type store[T any] interface {
+	push(v T)
+	pop() T
+	peek() T
+}
+
+// ring is a FIFO store: a power-of-two ring buffer that grows by doubling,
+// so steady-state puts and gets allocate nothing.
+type ring[T any] struct {
+	buf  []T
+	head int
+	n    int
+}
+
+func (r *ring[T]) push(v T) {
+	if r.n == len(r.buf) {
+		r.grow()
+	}
+	r.buf[(r.head+r.n)&(len(r.buf)-1)] = v
+	r.n++
+}
+
+func (r *ring[T]) grow() {
+	size := 2 * len(r.buf)
+	if size == 0 {
+		size = 8
+	}
+	buf := make([]T, size)
+	m := copy(buf, r.buf[r.head:])
+	copy(buf[m:], r.buf[:r.head])
+	r.buf, r.head = buf, 0
+}
+
+func (r *ring[T]) pop() T {
+	var zero T
+	v := r.buf[r.head]
+	r.buf[r.head] = zero // let the item be collected
+	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.n--
+	return v
+}
+
+func (r *ring[T]) peek() T { return r.buf[r.head] }
+
+// stack is a LIFO store.
+type stack[T any] struct{ s []T }
+
+func (s *stack[T]) push(v T) { s.s = append(s.s, v) }
+func (s *stack[T]) peek() T  { return s.s[len(s.s)-1] }
+func (s *stack[T]) pop() T {
+	var zero T
+	v := s.s[len(s.s)-1]
+	s.s[len(s.s)-1] = zero
+	s.s = s.s[:len(s.s)-1]
+	return v
+}
+
+// prioHeap is a priority store: a binary min-heap under cmp. Equal items come
+// out in the order they went in (each entry carries its arrival number), so a
+// priority queue of equal priorities behaves as a FIFO queue.
+type prioHeap[T any] struct {
+	h   []prioEntry[T]
+	seq uint64
+	cmp func(a, b T) int
+}
+
+type prioEntry[T any] struct {
+	v   T
+	seq uint64
+}
+
+func (p *prioHeap[T]) less(i, j int) bool {
+	if c := p.cmp(p.h[i].v, p.h[j].v); c != 0 {
+		return c < 0
+	}
+	return p.h[i].seq < p.h[j].seq
+}
+
+func (p *prioHeap[T]) peek() T { return p.h[0].v }
+
+func (p *prioHeap[T]) push(v T) {
+	p.seq++
+	p.h = append(p.h, prioEntry[T]{v: v, seq: p.seq})
+	for i := len(p.h) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !p.less(i, parent) {
+			break
+		}
+		p.h[i], p.h[parent] = p.h[parent], p.h[i]
+		i = parent
+	}
+}
+
+func (p *prioHeap[T]) pop() T {
+	v := p.h[0].v
+	last := len(p.h) - 1
+	p.h[0] = p.h[last]
+	p.h[last] = prioEntry[T]{}
+	p.h = p.h[:last]
+	for i := 0; ; {
+		small, l, r := i, 2*i+1, 2*i+2
+		if l < last && p.less(l, small) {
+			small = l
+		}
+		if r < last && p.less(r, small) {
+			small = r
+		}
+		if small == i {
+			break
+		}
+		p.h[i], p.h[small] = p.h[small], p.h[i]
+		i = small
+	}
+	return v
+}
