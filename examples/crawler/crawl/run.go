@@ -65,28 +65,33 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	return s.end(ctx, "greenlets"), nil
 }
 
-// crawlGreenlets is the main greenlet: it takes the URLs to fetch in the
-// order they were found and spawns a greenlet for each into the pool, which
-// parks it while the pool is full; with nothing to hand out it parks until
-// a fetch ends (and may have found more).
+// crawlGreenlets is the main greenlet, gevent's classic crawler: a
+// joinable queue of URLs, a loop that spawns a greenlet per URL into the pool
+// (which parks the loop while the pool is full), and a greenlet that shuts
+// the queue down once every URL put in it was done, which ends the loop.
 func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 	p := pool.New(s.cfg.Concurrency)
-	queue := s.seed()
-	inflight := 0
-	var idle *hub.Waiter // the main greenlet, parked until a fetch ends
-	wake := func() {
-		if idle != nil {
-			idle.Wake()
-			idle = nil
+	urls := hub.NewQueue[job](0) // unbounded; every put counts a task until TaskDone
+	put := func(js []job) {
+		for _, j := range js {
+			_ = urls.TryPut(j) // never full; shut down only once nothing is left to do
 		}
 	}
 	// Workers get a ctx that the main greenlet's interruption does not
 	// cancel: the main greenlet stops them itself, with a default kill, so
 	// an interrupted fetch counts as stopped, not failed.
 	wctx := context.WithoutCancel(ctx)
+	closer := spawn.Spawn(wctx, func(ctx context.Context) (struct{}, error) {
+		if err := urls.Join(ctx); err != nil {
+			return struct{}{}, err
+		}
+		urls.Shutdown()
+		return struct{}{}, nil
+	}, spawn.WithName("crawl closer"))
 	defer func() {
 		p.KillAsync(nil)
-		for _, j := range queue {
+		closer.KillAsync(nil)
+		for _, j := range urls.ShutdownNow() {
 			s.drop(j)
 		}
 	}()
@@ -106,38 +111,32 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 				if !finished {
 					s.drop(j) // killed mid-fetch
 				}
-				inflight--
-				wake()
+				_ = urls.TaskDone() // after the URLs it found were put
 			}()
 			r := fetch(ctx, client, &s.cfg, j.u)
 			if ctx.Err() != nil {
 				return struct{}{}, nil
 			}
-			queue = append(queue, s.finish(j, r)...)
+			put(s.finish(j, r))
 			finished = true
 			return struct{}{}, nil
 		}
 	}
-	for {
-		for len(queue) > 0 {
-			j := queue[0]
-			queue = queue[1:]
-			if !s.begin(j) {
-				break // MaxPages: the deferred cleanup drops the rest
-			}
-			inflight++
-			if _, err := pool.Spawn(wctx, p, visit(j), spawn.WithName("fetch "+j.key)); err != nil {
-				inflight--
-				s.drop(j)
-				return err
-			}
+
+	put(s.seed())
+	for j := range urls.All(ctx) {
+		if !s.begin(j) { // MaxPages reached: drain the queue
+			_ = urls.TaskDone()
+			continue
 		}
-		if inflight == 0 {
-			return p.Join(ctx) // the workers are done; let them end
-		}
-		idle = hub.NewWaiter(ctx)
-		if err := idle.Park(ctx, "crawl: waiting for a fetch"); err != nil {
+		if _, err := pool.Spawn(wctx, p, visit(j), spawn.WithName("fetch "+j.key)); err != nil {
+			s.drop(j)
+			_ = urls.TaskDone()
 			return err
 		}
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return p.Join(ctx) // every URL is done; let the workers end
 }
