@@ -1,7 +1,8 @@
 // Package crawl is the crawler example's engine: a concurrent web crawler
-// written the way a gevent user writes one (Run), and the same crawler
-// written the way plain Go does it (RunPlain), the baseline it is measured
-// against.
+// written the way a gevent user writes one (Run: monkey.PatchAll, a
+// pool.Pool of greenlets fed by a joinable hub.Queue, net/http), and the same
+// crawler written the way plain Go does it (RunPlain: a goroutine per URL, a
+// semaphore, a mutex), the baseline it is measured against.
 //
 // Both fetch every URL they find on the start host exactly once, with
 // net/http, and parse HTML with the HTML5 tokenizer of golang.org/x/net/html.
