@@ -6,12 +6,15 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/gevent-go/gevent/examples/crawler/crawl"
 	"github.com/gevent-go/gevent/examples/crawler/site"
+	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/monkey"
+	"github.com/gevent-go/gevent/spawn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -302,4 +305,31 @@ func TestRunNeedsPatch(t *testing.T) {
 	cfg.Start = "http://127.0.0.1:1/"
 	_, err := crawl.Run(t.Context(), cfg)
 	assert.ErrorIs(t, err, crawl.ErrNotPatched)
+}
+
+// TestRunFromKilledGreenlet: Run called by a greenlet of another hub is
+// interrupted by a kill of that greenlet, promptly, and leaves nothing
+// running (goleak checks at the end).
+func TestRunFromKilledGreenlet(t *testing.T) {
+	_, base := startSite(t, site.Config{Latency: 50 * time.Millisecond})
+	h := hub.MustNew()
+	defer func() { require.NoError(t, h.Stop(context.Background())) }()
+	busy := make(chan struct{})
+	var once sync.Once
+	g := spawn.Spawn(t.Context(), func(ctx context.Context) (crawl.Summary, error) {
+		cfg := config(base, site.DefaultPolicy)
+		cfg.Concurrency = 10
+		cfg.ProgressEvery = 20 * time.Millisecond
+		cfg.Progress = func(p crawl.Progress) {
+			if p.Done >= 20 {
+				once.Do(func() { close(busy) })
+			}
+		}
+		return crawl.Run(ctx, cfg)
+	}, spawn.WithHub(h))
+	<-busy
+	start := time.Now()
+	require.NoError(t, g.Kill(context.Background(), nil))
+	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.True(t, g.Killed())
 }

@@ -36,7 +36,9 @@ var ErrNotPatched = errors.New("crawl: net/http is not patched: call monkey.Patc
 // fetches in flight are killed, and the summary (Stopped "interrupted") says
 // what was done. The error is for a bad Config (ErrConfig), for a process
 // that did not patch net/http (ErrNotPatched), or a failure of the hub
-// itself; 404s and failed requests are counted in the summary.
+// itself; 404s and failed requests are counted in the summary. The crawl
+// runs on a hub of its own; called from a greenlet, Run waits for it
+// cooperatively, and a kill of the caller interrupts it.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
 	s, err := newState(cfg)
 	if err != nil {
@@ -52,11 +54,26 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	client := newClient()
 	defer client.CloseIdleConnections()
 
+	// The hub is stopped even if a kill of a calling greenlet (of another
+	// hub) unwinds through here.
+	var (
+		stopped bool
+		stopErr error
+	)
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		stopCtx, cancel := context.WithTimeout(context.Background(), stopGrace)
+		defer cancel()
+		stopErr = h.Stop(stopCtx)
+	}
+	defer stop()
 	runErr := h.Run(ctx, func(ctx context.Context) error { return crawlGreenlets(ctx, s, client) })
-	stopCtx, cancel := context.WithTimeout(context.Background(), stopGrace)
-	defer cancel()
-	if err := h.Stop(stopCtx); err != nil {
-		return s.summary("greenlets"), fmt.Errorf("crawl: %w", err)
+	stop()
+	if stopErr != nil {
+		return s.summary("greenlets"), fmt.Errorf("crawl: %w", stopErr)
 	}
 	// Every greenlet has ended: the state is ours alone now.
 	if runErr != nil && ctx.Err() == nil {
