@@ -246,6 +246,21 @@ func TestConcurrencyOverlaps(t *testing.T) {
 	}
 }
 
+// TestCleanSite: on a clean site a crawl finds every page and no error,
+// which is what the bench harness checks.
+func TestCleanSite(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			s, base := startSite(t, site.Config{Pages: 500, Clean: true})
+			sum, err := e.run(t.Context(), config(base, site.DefaultPolicy))
+			require.NoError(t, err)
+			checkExact(t, s, base, site.DefaultPolicy, sum)
+			assert.Equal(t, 501, sum.Pages)
+			assert.Zero(t, sum.Errors)
+		})
+	}
+}
+
 func TestSameHostOff(t *testing.T) {
 	_, base := startSite(t, site.Config{Pages: 30})
 	cfg := config(base, site.DefaultPolicy)

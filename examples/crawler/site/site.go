@@ -47,6 +47,11 @@ type Config struct {
 	HugeSize int
 	// Seed varies the generated link graph.
 	Seed uint64
+	// Clean leaves out everything but the generated pages: no 404s,
+	// redirects, files, special pages or links to other hosts, so that a
+	// crawl must end with Pages+1 HTML pages (the index too) and no error.
+	// Benchmark harnesses that check exactly that use it.
+	Clean bool
 }
 
 // Site is a generated site: an http.Handler plus, once started, its own
@@ -129,12 +134,13 @@ func (s *Site) Close() error {
 	return err
 }
 
-// Serve runs a site with the default configuration and the given latency on
-// addr until ctx ends (the shape of the bench harness's crawl site). It calls
-// ready once, when the site accepts connections, with the number of HTML
-// pages a crawl with DefaultPolicy finds.
+// Serve runs a clean site (Config.Clean) of DefaultPages pages with the
+// given latency on addr until ctx ends (the shape of the bench harness's
+// crawl site). It calls ready once, when the site accepts connections, with
+// the number of HTML pages a crawl with DefaultPolicy finds; a crawl finds
+// no error there.
 func Serve(ctx context.Context, addr string, latency time.Duration, ready func(pages int)) error {
-	s := New(Config{Latency: latency})
+	s := New(Config{Latency: latency, Clean: true})
 	if _, err := s.Start(addr); err != nil {
 		return err
 	}
@@ -336,7 +342,10 @@ func paragraphs(r *rand.Rand, n int) []string {
 
 func (s *Site) index() node {
 	r := rand.New(rand.NewPCG(s.cfg.Seed, 1<<62))
-	ls := []link{{href: "/p/0.html", target: "/p/0.html"}, {href: "special/index.html", target: "/special/index.html"}}
+	ls := []link{{href: "/p/0.html", target: "/p/0.html"}}
+	if !s.cfg.Clean {
+		ls = append(ls, link{href: "special/index.html", target: "/special/index.html"})
+	}
 	for range 8 {
 		k := r.IntN(s.cfg.Pages)
 		ls = append(ls, link{href: pagePath(k), target: pagePath(k)})
@@ -357,6 +366,9 @@ func (s *Site) page(i int) node {
 	}
 	for range 4 {
 		ls = append(ls, pageLink(r, r.IntN(n)))
+	}
+	if s.cfg.Clean {
+		return node{status: http.StatusOK, ctype: htmlType, title: "page " + strconv.Itoa(i), text: paragraphs(r, 4), links: ls}
 	}
 	switch x := r.IntN(100); {
 	case x < 3:

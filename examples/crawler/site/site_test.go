@@ -138,7 +138,14 @@ func TestServe(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- site.Serve(ctx, "127.0.0.1:0", time.Millisecond, func(n int) { pages <- n }) }()
 	n := <-pages
-	assert.Greater(t, n, site.DefaultPages)
+	assert.Equal(t, site.DefaultPages+1, n, "a clean site: the generated pages and the index")
 	cancel()
 	require.NoError(t, <-done)
+}
+
+func TestClean(t *testing.T) {
+	s := site.New(site.Config{Pages: 300, Clean: true})
+	all := s.Reachable(site.DefaultPolicy)
+	assert.Len(t, all, 301)
+	assert.Equal(t, 301, all.Count(site.Page))
 }
