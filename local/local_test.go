@@ -8,10 +8,10 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 	"weak"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/hubtest"
 	"go.uber.org/goleak"
 )
 
@@ -25,18 +25,7 @@ func TestMain(m *testing.M) {
 // nobody observed fails the test.
 func newHub(t testing.TB, opts ...hub.Option) *hub.Hub {
 	t.Helper()
-	opts = append([]hub.Option{hub.WithErrorHandler(func(g *hub.G, err error) {
-		t.Errorf("greenlet %s failed: %v", g.Name(), err)
-	})}, opts...)
-	h := hub.MustNew(opts...)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := h.Stop(ctx); err != nil {
-			t.Errorf("stop: %v", err)
-		}
-	})
-	return h
+	return hubtest.NewHub(t, append([]hub.Option{hubtest.FailOnError(t)}, opts...)...)
 }
 
 // run runs body as h's main greenlet and fails the test on its error.

@@ -330,7 +330,7 @@ func TestMapItemErrors(t *testing.T) {
 		assert.Equal(t, 0.5, steps[2].v)
 		return nil
 	})
-	assert.Empty(t, log.all())
+	assert.Empty(t, log.All())
 }
 
 // Map stops at the first error: the items still running are killed, the

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"sort"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/hubtest"
 	"github.com/gevent-go/gevent/pool"
 	"github.com/gevent-go/gevent/spawn"
 )
@@ -38,32 +38,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// errLog collects what a hub's error handler receives.
-type errLog struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (l *errLog) handle(_ *hub.G, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
-}
-
-func (l *errLog) all() []error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.errs)
-}
-
 // run runs body as the main greenlet of a fresh hub inside a synctest bubble,
 // so sleeps take no real time and elapsed times are exact; the hub is
 // stopped before the bubble ends. It returns the failures nobody observed.
-func run(t *testing.T, body func(ctx context.Context) error, opts ...hub.Option) *errLog {
+func run(t *testing.T, body func(ctx context.Context) error, opts ...hub.Option) *hubtest.ErrLog {
 	t.Helper()
-	log := &errLog{}
+	log := &hubtest.ErrLog{}
 	synctest.Test(t, func(t *testing.T) {
-		h := hub.MustNew(append([]hub.Option{hub.WithErrorHandler(log.handle)}, opts...)...)
+		h := hub.MustNew(append([]hub.Option{hub.WithErrorHandler(log.Handle)}, opts...)...)
 		defer func() { require.NoError(t, h.Stop(context.Background())) }()
 		require.NoError(t, h.Run(context.Background(), body))
 	})
@@ -243,7 +225,7 @@ func TestDiscardAndCrash(t *testing.T) {
 		assert.Equal(t, 1, p.FreeCount())
 		return nil
 	})
-	errs := log.all()
+	errs := log.All()
 	require.Len(t, errs, 1, "the crash is reported once; the discarded member's kill is a success")
 	assert.Same(t, boom, errs[0])
 }
@@ -672,7 +654,7 @@ func TestFailureReporting(t *testing.T) {
 		return p.Join(ctx)
 	})
 	var got []error
-	for _, err := range log.all() {
+	for _, err := range log.All() {
 		for _, want := range []error{errSpawn, errAsync, errApply, errMap, errDiscarded} {
 			if errors.Is(err, want) {
 				got = append(got, want)
@@ -680,7 +662,7 @@ func TestFailureReporting(t *testing.T) {
 		}
 	}
 	assert.ElementsMatch(t, []error{errSpawn, errAsync, errDiscarded}, got)
-	assert.Len(t, log.all(), 3)
+	assert.Len(t, log.All(), 3)
 }
 
 // gevent item 38: Get with a deadline on a slower task times out, and the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/hubtest"
 	"github.com/gevent-go/gevent/spawn"
 )
 
@@ -24,40 +24,16 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
 }
 
-// errLog collects what a hub's error handler receives.
-type errLog struct {
-	mu   sync.Mutex
-	errs []error
-}
-
-func (l *errLog) handle(_ *hub.G, err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.errs = append(l.errs, err)
-}
-
-func (l *errLog) all() []error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.errs)
-}
-
 // newHub returns a hub stopped at the end of the test, and the log of the
 // failures nobody observed.
-func newHub(t *testing.T, opts ...hub.Option) (*hub.Hub, *errLog) {
+func newHub(t *testing.T, opts ...hub.Option) (*hub.Hub, *hubtest.ErrLog) {
 	t.Helper()
-	log := &errLog{}
-	h := hub.MustNew(append([]hub.Option{hub.WithErrorHandler(log.handle)}, opts...)...)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		require.NoError(t, h.Stop(ctx))
-	})
-	return h, log
+	log := &hubtest.ErrLog{}
+	return hubtest.NewHub(t, append([]hub.Option{hub.WithErrorHandler(log.Handle)}, opts...)...), log
 }
 
 // run runs body as the main greenlet of a fresh hub.
-func run(t *testing.T, body func(ctx context.Context) error, opts ...hub.Option) (*hub.Hub, *errLog) {
+func run(t *testing.T, body func(ctx context.Context) error, opts ...hub.Option) (*hub.Hub, *hubtest.ErrLog) {
 	t.Helper()
 	h, log := newHub(t, opts...)
 	require.NoError(t, h.Run(context.Background(), body))
@@ -155,7 +131,7 @@ func TestLinkPanicsAndUnlinkMidNotify(t *testing.T) {
 		assert.Equal(t, []int{0, 1, 2}, calls)
 		return nil
 	})
-	errs := log.all()
+	errs := log.All()
 	require.Len(t, errs, 3)
 	for i, err := range errs {
 		var pe *hub.PanicError
@@ -297,7 +273,7 @@ func TestPanicBecomesError(t *testing.T) {
 		assert.Contains(t, string(pe.Stack), "spawn_test.TestPanicBecomesError")
 		return nil
 	})
-	require.Len(t, log.all(), 1)
+	require.Len(t, log.All(), 1)
 }
 
 // gevent item 11: a child records the greenlet that spawned it.
