@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/gevent-go/gevent/examples/crawler/crawl"
 	"github.com/schollz/progressbar/v3"
@@ -26,8 +25,9 @@ func newReporter(mode string, w io.Writer) *reporter {
 			progressbar.OptionShowCount(),
 			progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionSetPredictTime(false),
-			progressbar.OptionThrottle(100*time.Millisecond),
-			// The bar is redrawn by our updates; no ticker goroutine of its own.
+			// The bar is redrawn by our updates, ten a second, and only by
+			// them: no throttle that could skip the final numbers, and no
+			// ticker goroutine of its own.
 			progressbar.OptionSetSpinnerChangeInterval(0),
 			progressbar.OptionShowDescriptionAtLineEnd(),
 			progressbar.OptionSetDescription("crawling"),

@@ -187,10 +187,12 @@ func TestInterrupt(t *testing.T) {
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
 			var cancelled time.Time
+			var last crawl.Progress
 			cfg := config(base, site.DefaultPolicy)
 			cfg.Concurrency = 10
 			cfg.ProgressEvery = 20 * time.Millisecond
 			cfg.Progress = func(p crawl.Progress) {
+				last = p
 				if p.Done >= 50 && cancelled.IsZero() {
 					cancelled = time.Now()
 					cancel()
@@ -204,6 +206,8 @@ func TestInterrupt(t *testing.T) {
 			assert.GreaterOrEqual(t, sum.Fetched, 50)
 			assert.Less(t, sum.Fetched, 500)
 			assert.Equal(t, sum.Fetched, sum.Pages+sum.Files+sum.Redirects+sum.Errors-tooMany(sum))
+			assert.Zero(t, last.Queued, "every URL not fetched was dropped")
+			assert.Equal(t, sum.Fetched, last.Done)
 			for uri, n := range s.Hits() {
 				assert.Equal(t, 1, n, uri)
 			}

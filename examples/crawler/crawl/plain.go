@@ -92,9 +92,11 @@ func RunPlain(ctx context.Context, cfg Config) (Summary, error) {
 	return s.end(ctx, "goroutines"), nil
 }
 
-// end finishes a crawl whose workers have all stopped: it notes an
-// interruption, reports progress one last time and returns the summary.
+// end finishes a crawl whose workers have all stopped: it drops what was
+// not fetched, notes an interruption, reports progress one last time and
+// returns the summary.
 func (s *state) end(ctx context.Context, engine string) Summary {
+	s.abandon()
 	if ctx.Err() != nil {
 		s.stopped = StopInterrupted
 	}

@@ -105,12 +105,11 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 		urls.Shutdown()
 		return struct{}{}, nil
 	}, spawn.WithName("crawl closer"))
+	// On the way out (an interruption, MaxPages, the end) stop whatever is
+	// left; the URLs it leaves unfetched are dropped when the crawl ends.
 	defer func() {
 		p.KillAsync(nil)
 		closer.KillAsync(nil)
-		for _, j := range urls.ShutdownNow() {
-			s.drop(j)
-		}
 	}()
 	if s.cfg.Progress != nil {
 		pg := spawn.Spawn(wctx, func(ctx context.Context) (struct{}, error) {
@@ -123,19 +122,12 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 	}
 	visit := func(j job) func(ctx context.Context) (struct{}, error) {
 		return func(ctx context.Context) (struct{}, error) {
-			finished := false
-			defer func() {
-				if !finished {
-					s.drop(j) // killed mid-fetch
-				}
-				_ = urls.TaskDone() // after the URLs it found were put
-			}()
+			defer urls.TaskDone() // after the URLs it found were put
 			r := fetch(ctx, client, &s.cfg, j.u)
 			if ctx.Err() != nil {
-				return struct{}{}, nil
+				return struct{}{}, nil // killed: not fetched
 			}
 			put(s.finish(j, r))
-			finished = true
 			return struct{}{}, nil
 		}
 	}
@@ -147,8 +139,6 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 			continue
 		}
 		if _, err := pool.Spawn(wctx, p, visit(j), spawn.WithName("fetch "+j.key)); err != nil {
-			s.drop(j)
-			_ = urls.TaskDone()
 			return err
 		}
 	}

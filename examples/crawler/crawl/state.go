@@ -136,6 +136,17 @@ func (s *state) begin(j job) bool {
 	return true
 }
 
+// abandon drops every URL handed out and never fetched: called once the
+// crawl's workers have all stopped.
+func (s *state) abandon() {
+	for _, e := range s.seen {
+		if e.state == queued || e.state == fetching {
+			e.state = dropped
+			s.pending--
+		}
+	}
+}
+
 // drop gives up a job that was handed out and will not be fetched.
 func (s *state) drop(j job) {
 	if e := s.seen[j.key]; e.state == queued || e.state == fetching {
