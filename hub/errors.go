@@ -17,9 +17,10 @@ var (
 	ErrNegativeDuration = errors.New("hub: negative duration")
 	// ErrTimeout is matched by every *TimeoutError.
 	ErrTimeout = errors.New("hub: timeout")
-	// ErrNotGreenlet: an operation that only a greenlet can perform was called
-	// from outside any greenlet (or with a ctx that carries none).
-	ErrNotGreenlet = errors.New("hub: not called from a greenlet")
+	// ErrGoexit: the greenlet's function called runtime.Goexit (a t.FailNow
+	// inside a greenlet does). The greenlet ends with this error and the
+	// hub carries on.
+	ErrGoexit = errors.New("hub: greenlet called runtime.Goexit")
 )
 
 // PanicError is the result of a greenlet whose function panicked.

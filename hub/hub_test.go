@@ -438,3 +438,21 @@ func TestWaitingForToken(t *testing.T) {
 	assert.False(t, waitingForToken(user))
 	assert.False(t, waitingForToken(""))
 }
+
+// runtime.Goexit inside a greenlet (what t.FailNow does) ends that greenlet
+// with ErrGoexit; its deferred calls run and the hub goes on scheduling.
+func TestGoexitInGreenlet(t *testing.T) {
+	h := newHub(t)
+	deferred := false
+	_, out := spawnFn(context.Background(), h, "", func(ctx context.Context) error {
+		defer func() { deferred = true }()
+		runtime.Goexit()
+		return nil
+	})
+	o := <-out
+	assert.ErrorIs(t, o.Err, ErrGoexit)
+	assert.True(t, deferred)
+	_, out = spawnFn(context.Background(), h, "", func(ctx context.Context) error { return Sleep(ctx, time.Millisecond) })
+	assert.NoError(t, (<-out).Err, "the hub still schedules")
+	assert.True(t, h.Wait(context.Background()))
+}

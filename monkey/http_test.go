@@ -151,6 +151,22 @@ func TestPatchedRequestsAllInFlightAtOnce(t *testing.T) {
 	}
 }
 
+// With NetpollDial the transport's connections move through gnet event
+// loops; the requests still overlap and every body arrives intact.
+func TestPatchedRequestsThroughNetpoll(t *testing.T) {
+	unpatchAtEnd(t)
+	recordLogs(t)
+	const n = 20
+	srv := overlapHandler(t, n, nil)
+	monkey.PatchAll()
+	prev := monkey.SetDialFunc(monkey.NetpollDial)
+	t.Cleanup(func() { monkey.SetDialFunc(prev) })
+	_, bodies := fetchAll(t, newHub(t), n, srv.URL+"/netpoll")
+	for _, b := range bodies {
+		require.Equal(t, "GET /netpoll", b)
+	}
+}
+
 // Get, Head, Post, PostForm and Do take a ctx and are cooperative whether or
 // not HTTP is patched: four greenlets at P = 1 are in the handler at once.
 func TestHelpersAreCooperativeWithoutPatching(t *testing.T) {

@@ -1,0 +1,297 @@
+package netpoll
+
+import (
+	"context"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gevent-go/gevent/hub"
+)
+
+// Conn is a TCP connection whose blocking calls park only the calling
+// greenlet. *Conn implements net.Conn.
+//
+// net.Conn's methods take no ctx, so a Conn carries one: the ctx its blocking
+// calls (Read, Write) wait with. A handler's Conn carries the handler's ctx;
+// Dial's carries Dial's ctx; Listener.Accept's carries the Listen ctx and
+// AcceptContext's its ctx. WithContext returns the same connection bound to
+// another ctx. The ctx names the greenlet that may block in the call
+// (hub.Current): a greenlet must only use a Conn bound to its own ctx (or
+// one derived from it). A call made with another greenlet's ctx is the
+// programming error package hub describes: it cannot park the caller, and
+// typically blocks the caller's whole goroutine, stalling its hub. A ctx
+// carrying no greenlet makes the calls block the way the standard library's
+// do, which is right for plain goroutines.
+//
+// When the bound ctx is done, or its greenlet is killed, a blocked Read or
+// Write returns at once (a kill lands there, see package hub) and the
+// connection stays open and consistent: a Read consumed nothing, a Write
+// reports the bytes it accepted, which will be sent.
+type Conn struct {
+	c   connImpl
+	ctx context.Context
+}
+
+// connImpl is a connection backend: gnet's event loops, or the standard
+// library.
+type connImpl interface {
+	read(ctx context.Context, p []byte) (int, error)
+	write(ctx context.Context, p []byte) (int, error)
+	close() error
+	abort()
+	setReadDeadline(t time.Time) error
+	setWriteDeadline(t time.Time) error
+	localAddr() net.Addr
+	remoteAddr() net.Addr
+	// onClosed arranges for fn to run once the connection is fully closed
+	// (at once if it already is). fn must not block.
+	onClosed(fn func())
+}
+
+func newConn(c connImpl, ctx context.Context) *Conn {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return &Conn{c: c, ctx: ctx}
+}
+
+// WithContext returns c bound to ctx: the same connection (its buffers,
+// deadlines and Close are shared), whose blocking calls wait with ctx. Use it
+// to hand a connection to another greenlet, for example a writer greenlet
+// beside a reading handler.
+func (c *Conn) WithContext(ctx context.Context) *Conn {
+	if ctx == nil {
+		panic("netpoll: nil context")
+	}
+	return &Conn{c: c.c, ctx: ctx}
+}
+
+// Context returns the ctx c's blocking calls wait with.
+func (c *Conn) Context() context.Context { return c.ctx }
+
+// Read reads into p. It parks the calling greenlet until bytes arrive, the
+// peer closes (io.EOF, after every received byte was read), an error, the
+// read deadline, or the bound ctx ends; a kill of the greenlet lands here.
+// Concurrent Reads are served in the order they parked.
+func (c *Conn) Read(p []byte) (int, error) { return c.c.read(c.ctx, p) }
+
+// Write sends p: straight to the socket while nothing is queued, and what
+// the socket does not take is copied and queued; it returns once every byte
+// is sent or queued, so p may be reused at once. Past the write high-water mark (WithWriteHighWater) it parks the
+// calling greenlet until the backlog drains, the write deadline passes, the
+// connection fails, or the bound ctx ends; a kill lands here. On an error it
+// reports how many bytes of p were queued; those are sent.
+func (c *Conn) Write(p []byte) (int, error) { return c.c.write(c.ctx, p) }
+
+// Close closes the connection; it never blocks. Blocked and later Read and
+// Write calls return an error matching net.ErrClosed, and unread input is
+// dropped. Output already accepted by Write is still delivered, in the
+// background, for up to the linger time (WithLinger), and then the socket
+// closes. Close is idempotent: later calls return nil.
+func (c *Conn) Close() error { return c.c.close() }
+
+// LocalAddr returns the local network address.
+func (c *Conn) LocalAddr() net.Addr { return c.c.localAddr() }
+
+// RemoteAddr returns the remote network address.
+func (c *Conn) RemoteAddr() net.Addr { return c.c.remoteAddr() }
+
+// SetDeadline sets the read and write deadlines (see SetReadDeadline and
+// SetWriteDeadline).
+func (c *Conn) SetDeadline(t time.Time) error {
+	if err := c.c.setReadDeadline(t); err != nil {
+		return err
+	}
+	return c.c.setWriteDeadline(t)
+}
+
+// SetReadDeadline sets when Read stops waiting: a Read blocked then, or
+// called after, returns an error whose Timeout method reports true and which
+// matches os.ErrDeadlineExceeded. Moving the deadline affects a Read already
+// blocked. The zero time means no deadline.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.c.setReadDeadline(t) }
+
+// SetWriteDeadline sets when Write stops waiting for the backlog to drain,
+// as SetReadDeadline does for Read. Bytes Write already accepted are sent
+// regardless.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.c.setWriteDeadline(t) }
+
+// waitList is a FIFO of parked callers, guarded by its owner's lock.
+type waitList []*hub.Waiter
+
+// wakeAll wakes every waiter, in the order they parked. Waiters re-check
+// their condition, so waking one that lost the race is harmless.
+func (l *waitList) wakeAll() {
+	for _, w := range *l {
+		w.Wake()
+	}
+	clear(*l)
+	*l = (*l)[:0]
+}
+
+// remove drops w, whose wait ended without a wake-up.
+func (l *waitList) remove(w *hub.Waiter) {
+	if i := slices.Index(*l, w); i >= 0 {
+		*l = slices.Delete(*l, i, i+1)
+	}
+}
+
+// park is the wait of every blocking call here: called with mu held, it
+// queues a Waiter for ctx's caller on l, releases mu and parks until woken
+// (nil) or until ctx ends or the greenlet is killed (ctx's cause; the waiter
+// is then taken off l again). mu is not held on return. Callers re-check
+// their condition after a wake-up, and land a pending kill with
+// hub.Checkpoint after an error where they may.
+func (l *waitList) park(ctx context.Context, mu *sync.Mutex, reason string) error {
+	w := hub.NewWaiter(ctx)
+	*l = append(*l, w)
+	mu.Unlock()
+	err := w.Wait(ctx, reason)
+	if err != nil {
+		mu.Lock()
+		l.remove(w)
+		mu.Unlock()
+	}
+	return err
+}
+
+// closeHooks runs functions once a connection is fully closed; its owner's
+// lock guards it.
+type closeHooks struct {
+	fns  []func()
+	done bool
+}
+
+// addLocked registers fn and reports true, or reports false if the hooks
+// already ran (the caller then runs fn itself, unlocked).
+func (h *closeHooks) addLocked(fn func()) bool {
+	if h.done {
+		return false
+	}
+	h.fns = append(h.fns, fn)
+	return true
+}
+
+// takeLocked marks the hooks as run and returns them for the caller to run
+// unlocked.
+func (h *closeHooks) takeLocked() []func() {
+	h.done = true
+	fns := h.fns
+	h.fns = nil
+	return fns
+}
+
+// addHook is onClosed for a connection guarded by mu.
+func addHook(mu *sync.Mutex, h *closeHooks, fn func()) {
+	mu.Lock()
+	added := h.addLocked(fn)
+	mu.Unlock()
+	if !added {
+		fn()
+	}
+}
+
+// deadline is one direction's deadline with the timer that wakes the
+// callers blocked on it.
+type deadline struct {
+	at    time.Time
+	timer *time.Timer
+}
+
+// set records t and arms the timer to call wake when t passes. The caller
+// wakes the blocked callers itself so they re-evaluate t at once.
+func (d *deadline) set(t time.Time, wake func()) {
+	d.at = t
+	if t.IsZero() {
+		if d.timer != nil {
+			d.timer.Stop()
+		}
+		return
+	}
+	dur := time.Until(t)
+	if dur <= 0 {
+		if d.timer != nil {
+			d.timer.Stop()
+		}
+		return
+	}
+	if d.timer == nil {
+		d.timer = time.AfterFunc(dur, wake)
+	} else {
+		d.timer.Reset(dur)
+	}
+}
+
+// expired reports whether the deadline has passed.
+func (d *deadline) expired() bool {
+	return !d.at.IsZero() && !time.Now().Before(d.at)
+}
+
+func (d *deadline) stop() {
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+}
+
+// idleWatch closes a connection after a period without traffic. Traffic only
+// stores a timestamp; the timer re-arms itself for the remaining time when it
+// finds there was some.
+type idleWatch struct {
+	// d is set in the connection's literal, before its loop can record
+	// traffic, and never changes (0: no idle timeout).
+	d     time.Duration
+	last  atomic.Int64 // nanoseconds since idleEpoch of the latest traffic
+	mu    sync.Mutex
+	timer *time.Timer
+	done  bool
+}
+
+var idleEpoch = time.Now()
+
+// start arms the watch: fire runs once after d without traffic.
+func (w *idleWatch) start(fire func()) {
+	if w.d <= 0 {
+		return
+	}
+	w.touch()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.timer = time.AfterFunc(w.d, func() {
+		quiet := time.Duration(int64(time.Since(idleEpoch)) - w.last.Load())
+		w.mu.Lock()
+		if w.done {
+			w.mu.Unlock()
+			return
+		}
+		if quiet < w.d {
+			w.timer.Reset(w.d - quiet)
+			w.mu.Unlock()
+			return
+		}
+		w.done = true
+		w.mu.Unlock()
+		fire()
+	})
+}
+
+// touch records traffic. It is cheap enough for every Read and Write.
+func (w *idleWatch) touch() {
+	if w.d > 0 {
+		w.last.Store(int64(time.Since(idleEpoch)))
+	}
+}
+
+func (w *idleWatch) stop() {
+	if w.d <= 0 {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done = true
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+}

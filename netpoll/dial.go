@@ -1,0 +1,50 @@
+package netpoll
+
+import (
+	"context"
+	"net"
+
+	"github.com/gevent-go/gevent/hub"
+)
+
+// Dial connects to addr and returns the connection bound to ctx. network
+// must be "tcp", "tcp4" or "tcp6". It parks the calling greenlet while
+// resolving and connecting (the standard library's net.Dialer does that part,
+// off the run token), then moves the socket to gnet's event loops. ctx's
+// deadline bounds the whole call and ctx ending cancels it; a kill lands
+// here and leaves no connection behind. A refused connection fails at once
+// with an error matching syscall.ECONNREFUSED.
+//
+// Dial must not be called from inside a gnet event-loop callback (it waits
+// for a loop); no code of this package's users runs there.
+func Dial(ctx context.Context, network, addr string, opts ...Option) (*Conn, error) {
+	if ctx == nil {
+		panic("netpoll: nil context")
+	}
+	cfg, err := newConfig(false, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkNetwork(network); err != nil {
+		return nil, err
+	}
+	var c connImpl
+	landed := false
+	defer func() {
+		if !landed && c != nil {
+			c.abort() // killed while dialing: do not leak the connection
+		}
+	}()
+	hub.Blocking(ctx, "netpoll.dial", func() {
+		var d net.Dialer
+		var nc net.Conn
+		if nc, err = d.DialContext(ctx, network, addr); err == nil {
+			c, err = adopt(nc, cfg)
+		}
+	})
+	landed = true
+	if err != nil {
+		return nil, err
+	}
+	return newConn(c, ctx), nil
+}

@@ -1,0 +1,448 @@
+package netpoll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/gevent-go/gevent/hub"
+)
+
+// StreamServer is gevent's StreamServer: it accepts TCP connections on its
+// own greenlet and runs a handler greenlet per connection, closing the
+// connection when the handler returns.
+//
+// Accepting is paced by the handlers: with WithMaxHandlers(n), or a spawner
+// that parks while full, the server stops accepting while n handlers run and
+// clients wait in the kernel's backlog. An accept failure (out of file
+// descriptors, say) is reported to the hub's error handler and pauses
+// accepting for 10 ms, doubling up to 1 s while failures continue, as
+// gevent does. A handler that panics or fails is reported to the hub's
+// error handler too, and its connection closed; the server keeps serving.
+type StreamServer struct {
+	addr    string
+	handler func(ctx context.Context, c *Conn)
+	cfg     *config
+
+	mu       sync.Mutex
+	state    serverState
+	ln       *Listener
+	h        *hub.Hub
+	acceptor *hub.G
+	handlers map[*handlerRec]struct{}
+	conns    int
+	err      error    // why accepting ended, if not Stop
+	slot     waitList // the accept loop, waiting for a handler slot
+	quiet    waitList // Stop, waiting for the handlers to finish
+	ended    waitList // Serve and concurrent Stops, waiting for the end
+}
+
+type serverState int
+
+const (
+	serverNew serverState = iota
+	serverRunning
+	serverStopping
+	serverStopped
+)
+
+// handlerRec is one connection's handler, from spawn to return.
+type handlerRec struct {
+	conn     *Conn
+	g        *hub.G // its greenlet, once known
+	killed   bool   // Stop gave up on it before it started
+	finished bool
+}
+
+// Accept failures pause accepting for a delay that doubles between these
+// bounds (gevent's min_delay and max_delay).
+const (
+	minAcceptDelay = 10 * time.Millisecond
+	maxAcceptDelay = time.Second
+)
+
+// killGrace bounds how long Stop waits for killed handlers to end.
+const killGrace = time.Second
+
+// NewStreamServer returns a server for addr ("host:port"; port 0 picks a
+// free port, see Addr) that runs handler for every connection, in its own
+// greenlet, with that greenlet's ctx and the connection bound to it. The
+// connection is closed when handler returns. Nothing is bound until Start.
+// A nil handler panics.
+func NewStreamServer(addr string, handler func(ctx context.Context, c *Conn), opts ...Option) (*StreamServer, error) {
+	if handler == nil {
+		panic("netpoll: nil handler")
+	}
+	cfg, err := newConfig(true, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &StreamServer{addr: addr, handler: handler, cfg: cfg, handlers: make(map[*handlerRec]struct{})}, nil
+}
+
+// Start binds the address and starts accepting on a greenlet of the hub of
+// ctx (hub.For(ctx)) or of WithHub's hub. Handlers get ctx's values, but the
+// server's life is not tied to ctx: it lasts until Stop. Start does not
+// park; a server can be started once.
+func (s *StreamServer) Start(ctx context.Context) error {
+	if ctx == nil {
+		panic("netpoll: nil context")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state != serverNew {
+		return fmt.Errorf("netpoll: server on %s: already started: %w", s.addr, errInvalid)
+	}
+	h := s.cfg.hub
+	if h == nil {
+		h = hub.For(ctx)
+	}
+	base := context.WithoutCancel(ctx)
+	ln, err := listen(base, "tcp", s.addr, s.cfg)
+	if err != nil {
+		return err
+	}
+	s.ln, s.h, s.state = ln, h, serverRunning
+	s.acceptor = h.Spawn(base, hub.Task{
+		Name: "netpoll.StreamServer " + ln.Addr().String(),
+		Run:  s.acceptLoop,
+		Done: s.reportOutcome,
+	})
+	if s.acceptor.State() == hub.StateDead {
+		// The hub is stopped: the accept loop ended without running.
+		s.state = serverStopped
+		_ = ln.Close()
+		return fmt.Errorf("netpoll: server on %s: %w", s.addr, hub.ErrHubStopped)
+	}
+	return nil
+}
+
+// Addr returns the address the server listens on, with the real port, or
+// nil before Start.
+func (s *StreamServer) Addr() net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return nil
+	}
+	return s.ln.Addr()
+}
+
+func (s *StreamServer) acceptLoop(ctx context.Context) error {
+	delay := time.Duration(0)
+	spawnCtx := context.WithoutCancel(ctx) // handlers outlive the accept loop
+	for {
+		if err := s.waitSlot(ctx); err != nil {
+			return nil
+		}
+		c, err := s.ln.AcceptContext(ctx)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) || errors.Is(err, ErrShutdown) {
+				s.acceptEnded(err)
+				return nil
+			}
+			s.h.ReportError(hub.Current(ctx), fmt.Errorf("netpoll: server on %s: accept: %w", s.addr, err))
+			delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
+			if hub.Sleep(ctx, delay) != nil {
+				return nil
+			}
+			continue
+		}
+		delay = 0
+		s.dispatch(ctx, spawnCtx, c)
+	}
+}
+
+// waitSlot parks the accept loop while the handler bound is reached.
+func (s *StreamServer) waitSlot(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		if s.state != serverRunning {
+			s.mu.Unlock()
+			return ErrServerStopped
+		}
+		if s.cfg.maxHandlers == 0 || len(s.handlers) < s.cfg.maxHandlers {
+			s.mu.Unlock()
+			return nil
+		}
+		if err := s.slot.park(ctx, &s.mu, "netpoll.server.slot"); err != nil {
+			hub.Checkpoint(ctx)
+			return err
+		}
+	}
+}
+
+// acceptEnded records why accepting stopped, if Stop did not stop it, and
+// wakes Serve.
+func (s *StreamServer) acceptEnded(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.state == serverRunning && s.err == nil {
+		s.err = err
+		s.ended.wakeAll()
+	}
+}
+
+// dispatch starts the handler for c.
+func (s *StreamServer) dispatch(ctx, spawnCtx context.Context, c *Conn) {
+	s.mu.Lock()
+	if s.state != serverRunning || (s.cfg.maxConns > 0 && s.conns >= s.cfg.maxConns) {
+		s.mu.Unlock()
+		c.c.abort()
+		return
+	}
+	s.conns++
+	rec := &handlerRec{conn: c}
+	s.handlers[rec] = struct{}{}
+	s.mu.Unlock()
+	c.c.onClosed(func() {
+		s.mu.Lock()
+		s.conns--
+		s.mu.Unlock()
+	})
+
+	fn := func(hctx context.Context) {
+		s.mu.Lock()
+		if rec.killed {
+			s.mu.Unlock()
+			s.handlerDone(rec)
+			return
+		}
+		if rec.g == nil {
+			rec.g = hub.Current(hctx)
+		}
+		s.mu.Unlock()
+		defer s.handlerDone(rec)
+		s.handler(hctx, c.WithContext(hctx))
+	}
+	if s.cfg.spawner == nil {
+		g := s.h.Spawn(spawnCtx, hub.Task{
+			Name: "netpoll.handler " + c.RemoteAddr().String(),
+			Run:  func(hctx context.Context) error { fn(hctx); return nil },
+			Done: func(dctx context.Context, o hub.Outcome) {
+				if !o.Started {
+					s.handlerDone(rec) // killed (by Stop, a hub stop) before it ran
+				}
+				s.reportOutcome(dctx, o)
+			},
+		})
+		s.mu.Lock()
+		rec.g = g
+		s.mu.Unlock()
+		return
+	}
+	spawned := false
+	defer func() {
+		if !spawned {
+			s.handlerDone(rec) // the spawner panicked (a kill of the accept loop)
+		}
+	}()
+	err := s.cfg.spawner(spawnCtx, fn)
+	spawned = true
+	if err != nil {
+		s.h.ReportError(hub.Current(ctx), fmt.Errorf("netpoll: server on %s: spawn: %w", s.addr, err))
+		s.handlerDone(rec)
+	}
+}
+
+// reportOutcome reports the failure of one of the server's greenlets (a
+// handler's panic, a kill other than a default one, Stop's or the hub's
+// stopping) to the hub's error handler.
+func (s *StreamServer) reportOutcome(ctx context.Context, o hub.Outcome) {
+	if o.Err == nil {
+		return
+	}
+	if o.Killed && (errors.Is(o.Err, hub.ErrKilled) || errors.Is(o.Err, ErrServerStopped) || errors.Is(o.Err, hub.ErrHubStopped)) {
+		return
+	}
+	s.h.ReportError(hub.Current(ctx), o.Err)
+}
+
+// handlerDone closes the handler's connection and frees its slot.
+func (s *StreamServer) handlerDone(rec *handlerRec) {
+	_ = rec.conn.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec.finished {
+		return
+	}
+	rec.finished = true
+	delete(s.handlers, rec)
+	s.slot.wakeAll()
+	s.quiet.wakeAll()
+}
+
+// Serve starts the server if it is not started and parks the calling
+// greenlet until the server stops. It returns nil after Stop, or the error
+// that ended accepting (a Shutdown, the listener failing); then it stops
+// the server itself, giving handlers WithStopTimeout to finish. If ctx ends
+// first, Serve stops the server the same way and returns ctx's cause; if
+// the calling greenlet is killed, it kills the handlers without waiting and
+// the kill lands here. This is gevent's serve_forever.
+func (s *StreamServer) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	fresh := s.state == serverNew
+	s.mu.Unlock()
+	if fresh {
+		if err := s.Start(ctx); err != nil {
+			return err
+		}
+	}
+	for {
+		s.mu.Lock()
+		if s.state == serverStopped {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.err != nil && s.state == serverRunning {
+			err := s.err
+			s.mu.Unlock()
+			s.stopWithin(ctx, s.cfg.stopTimeout)
+			return err
+		}
+		if err := s.ended.park(ctx, &s.mu, "netpoll.server.serve"); err != nil {
+			if g := hub.Current(ctx); g != nil && g.Killed() {
+				s.stopNow()
+				hub.Checkpoint(ctx)
+				return err
+			}
+			s.stopWithin(ctx, s.cfg.stopTimeout)
+			return err
+		}
+	}
+}
+
+func (s *StreamServer) stopWithin(ctx context.Context, d time.Duration) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
+	defer cancel()
+	_ = s.Stop(sctx)
+}
+
+// Stop stops the server: it closes the listener, so new connections are
+// refused at once, and parks the calling greenlet until the running handlers
+// return or ctx ends; then it kills the handlers still running, with cause
+// ErrServerStopped, and waits up to a second more for them to end. Each
+// handler's connection is closed as it ends. Stop returns nil if every
+// handler finished in time, or an error wrapping ctx's cause that says how
+// many were killed. Stop is idempotent; a Stop during another waits for
+// that one. A handler may stop its own server: Stop then does not wait for
+// (or kill) the calling handler.
+func (s *StreamServer) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	switch s.state {
+	case serverNew:
+		s.state = serverStopped
+		s.mu.Unlock()
+		return nil
+	case serverStopped:
+		s.mu.Unlock()
+		return nil
+	case serverStopping:
+		err := s.ended.park(ctx, &s.mu, "netpoll.server.stop")
+		hub.Checkpoint(ctx)
+		return err
+	}
+	s.state = serverStopping
+	s.slot.wakeAll()
+	s.mu.Unlock()
+
+	_ = s.ln.Close()
+	s.acceptor.Kill(ErrServerStopped)
+	self := hub.Current(ctx)
+	// Once the accept loop is dead no handler can be added.
+	waitDead(ctx, s.acceptor)
+	err := s.waitHandlers(ctx, self)
+	if err != nil {
+		n := s.killHandlers(self)
+		kctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), killGrace)
+		left := s.waitHandlers(kctx, self)
+		cancel()
+		err = fmt.Errorf("netpoll: stop: killed %d handlers: %w", n, context.Cause(ctx))
+		if left != nil {
+			err = fmt.Errorf("netpoll: stop: killed %d handlers, some did not end within %v: %w", n, killGrace, context.Cause(ctx))
+		}
+	}
+	s.mu.Lock()
+	s.state = serverStopped
+	s.ended.wakeAll()
+	s.mu.Unlock()
+	return err
+}
+
+// stopNow stops the server without waiting: it closes the listener and
+// kills every handler.
+func (s *StreamServer) stopNow() {
+	s.mu.Lock()
+	if s.state != serverRunning {
+		s.mu.Unlock()
+		return
+	}
+	s.state = serverStopped
+	s.slot.wakeAll()
+	s.ended.wakeAll()
+	s.mu.Unlock()
+	_ = s.ln.Close()
+	s.acceptor.Kill(ErrServerStopped)
+	s.killHandlers(nil)
+}
+
+// waitHandlers parks until no handler other than self runs, or ctx ends.
+func (s *StreamServer) waitHandlers(ctx context.Context, self *hub.G) error {
+	for {
+		s.mu.Lock()
+		n := 0
+		for rec := range s.handlers {
+			if self == nil || rec.g != self {
+				n++
+			}
+		}
+		if n == 0 {
+			s.mu.Unlock()
+			return nil
+		}
+		if err := s.quiet.park(ctx, &s.mu, "netpoll.server.stop"); err != nil {
+			return err
+		}
+	}
+}
+
+// killHandlers kills every handler but self and reports how many. One not
+// started yet (under a custom spawner) is marked so it returns at once;
+// one not on a greenlet has its connection closed, which ends its
+// blocking calls.
+func (s *StreamServer) killHandlers(self *hub.G) int {
+	s.mu.Lock()
+	var gs []*hub.G
+	var conns []*Conn
+	for rec := range s.handlers {
+		switch {
+		case rec.g == self && self != nil:
+		case rec.g != nil:
+			gs = append(gs, rec.g)
+		default:
+			rec.killed = true
+			conns = append(conns, rec.conn)
+		}
+	}
+	s.mu.Unlock()
+	for _, g := range gs {
+		g.Kill(ErrServerStopped)
+	}
+	for _, c := range conns {
+		c.c.abort()
+	}
+	return len(gs) + len(conns)
+}
+
+// waitDead parks until g has ended or ctx ends.
+func waitDead(ctx context.Context, g *hub.G) {
+	hub.Blocking(ctx, "netpoll.server.stop", func() {
+		select {
+		case <-g.Dead():
+		case <-ctx.Done():
+		}
+	})
+}

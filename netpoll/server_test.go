@@ -1,0 +1,887 @@
+package netpoll
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gevent-go/gevent/hub"
+)
+
+// echoHandler copies everything it reads back to the peer.
+func echoHandler(ctx context.Context, c *Conn) { echoLoop(c, make([]byte, 32<<10)) }
+
+// newServer starts a server for handler on h, on a free loopback port.
+func newServer(t testing.TB, h *hub.Hub, handler func(ctx context.Context, c *Conn), opts ...Option) *StreamServer {
+	t.Helper()
+	s, err := NewStreamServer("127.0.0.1:0", handler, append([]Option{WithHub(h)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// startServer is newServer, stopped when the test ends.
+func startServer(t testing.TB, h *hub.Hub, handler func(ctx context.Context, c *Conn), opts ...Option) *StreamServer {
+	t.Helper()
+	s := newServer(t, h, handler, opts...)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.Stop(ctx); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return s
+}
+
+// TestEchoIntegrityUnderLoad drives a StreamServer echo with many
+// concurrent client greenlets (Dial through netpoll too), each sending
+// frames of random size up to 64 KiB and verifying every byte echoed back.
+func TestEchoIntegrityUnderLoad(t *testing.T) {
+	conns, frames := 1000, 3
+	if testing.Short() {
+		conns, frames = 200, 3
+	}
+	h := newHub(t)
+	s := startServer(t, h, echoHandler)
+	addr := s.Addr().String()
+	ch := newHub(t) // clients on their own hub
+	var verified atomic.Int64
+	errs := make(chan error, conns)
+	ctx := testCtx(t, 120*time.Second)
+	var wg sync.WaitGroup
+	for i := range conns {
+		wg.Add(1)
+		ch.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+			c, err := Dial(ctx, "tcp", addr)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			r := rand.New(rand.NewPCG(uint64(i), 7))
+			for range frames {
+				msg := make([]byte, 1+r.IntN(64<<10))
+				for j := range msg {
+					msg[j] = byte(r.Uint32())
+				}
+				if _, err := c.Write(msg); err != nil {
+					return err
+				}
+				got := make([]byte, len(msg))
+				if _, err := io.ReadFull(c, got); err != nil {
+					return err
+				}
+				if !bytes.Equal(got, msg) {
+					return errors.New("echo differs")
+				}
+				verified.Add(int64(len(msg)))
+			}
+			return nil
+		}, Done: func(_ context.Context, o hub.Outcome) {
+			if o.Err != nil {
+				errs <- o.Err
+			}
+			wg.Done()
+		}})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	t.Logf("%d connections, %d bytes verified", conns, verified.Load())
+}
+
+// TestServeAndStop: Serve parks until Stop and then returns nil; after Stop
+// new connections are refused.
+func TestServeAndStop(t *testing.T) {
+	h := newHub(t)
+	s, err := NewStreamServer("127.0.0.1:0", echoHandler, WithHub(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err == nil {
+		t.Fatal("second Start succeeded")
+	}
+	served := make(chan error, 1)
+	h.Spawn(context.Background(), hub.Task{Run: func(ctx context.Context) error {
+		served <- s.Serve(ctx)
+		return nil
+	}})
+	addr := s.Addr().String()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("ping"))
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "ping" {
+		t.Fatalf("echo: %q %v", buf, err)
+	}
+	c.Close()
+	select {
+	case err := <-served:
+		t.Fatalf("Serve returned early: %v", err)
+	default:
+	}
+	if err := s.Stop(testCtx(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-served; err != nil {
+		t.Fatalf("Serve returned %v after Stop", err)
+	}
+	if _, err := net.Dial("tcp", addr); err == nil {
+		t.Fatal("connect after Stop succeeded")
+	}
+	if err := s.Stop(testCtx(t, time.Second)); err != nil {
+		t.Fatalf("second Stop: %v", err)
+	}
+}
+
+// TestFloodingClientIsCut: a client that sends without end to a handler
+// that never reads cannot grow the server's memory past the inbound limit:
+// the connection is closed, the client's writes fail, the handler's Read
+// returns ErrInboundOverflow, and the heap stays bounded.
+func TestFloodingClientIsCut(t *testing.T) {
+	const limit = 1 << 20
+	const flood = 256 << 20
+	h := newHub(t)
+	floodDone := make(chan struct{})
+	readErr := make(chan error, 1)
+	s := startServer(t, h, func(ctx context.Context, c *Conn) {
+		recv(ctx, floodDone)
+		_, err := c.Read(make([]byte, 16))
+		readErr <- err
+	}, WithInboundLimit(limit))
+
+	var before runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	chunk := make([]byte, 64<<10)
+	sent := 0
+	var werr error
+	for sent < flood {
+		var n int
+		n, werr = c.Write(chunk)
+		sent += n
+		if werr != nil {
+			break
+		}
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	close(floodDone)
+	if werr == nil {
+		t.Fatalf("the server took all %d MiB of a flood nobody read", flood>>20)
+	}
+	if err := <-readErr; !errors.Is(err, ErrInboundOverflow) {
+		t.Fatalf("handler Read: %v, want ErrInboundOverflow", err)
+	}
+	growth := int64(after.HeapInuse) - int64(before.HeapInuse)
+	t.Logf("client sent %d KiB before the cut (%v); heap in use grew %d KiB", sent>>10, werr, growth>>10)
+	if growth > 32<<20 {
+		t.Fatalf("heap grew %d MiB under a flood with a 1 MiB limit", growth>>20)
+	}
+}
+
+// TestSlowReader: a handler writes 32 MiB to a client that reads slowly;
+// the writer parks at the high-water mark instead of buffering, other
+// connections keep being served meanwhile, and every byte arrives in order.
+func TestSlowReader(t *testing.T) {
+	const total = 32 << 20
+	const hw = 256 << 10
+	data := make([]byte, total)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	h := newHub(t)
+	var maxHeld atomic.Int64
+	s := startServer(t, h, func(ctx context.Context, c *Conn) {
+		var first [1]byte
+		if _, err := io.ReadFull(c, first[:]); err != nil {
+			return
+		}
+		if first[0] == 'e' { // a quick echo client, served meanwhile
+			c.Write(first[:])
+			return
+		}
+		for off := 0; off < total; off += 64 << 10 {
+			if _, err := c.Write(data[off : off+64<<10]); err != nil {
+				return
+			}
+			if held, _ := queuedOut(c); int64(held) > maxHeld.Load() {
+				maxHeld.Store(int64(held))
+			}
+		}
+	}, WithWriteHighWater(hw))
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte{'s'})
+	got := make([]byte, 0, total)
+	buf := make([]byte, 16<<10)
+	reads := 0
+	for len(got) < total {
+		n, err := c.Read(buf)
+		got = append(got, buf[:n]...)
+		if err != nil {
+			t.Fatalf("after %d bytes: %v", len(got), err)
+		}
+		reads++
+		if reads == 50 {
+			// Midway, while the writer is parked: another client is served.
+			e, err := net.Dial("tcp", s.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e.Write([]byte{'e'})
+			var b [1]byte
+			e.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadFull(e, b[:]); err != nil || b[0] != 'e' {
+				t.Fatalf("other client: %q %v", b, err)
+			}
+			e.Close()
+		}
+		if reads%64 == 0 {
+			time.Sleep(time.Millisecond) // the slow part of the slow reader
+		}
+	}
+	if !bytes.Equal(got, data) {
+		t.Fatal("data differs")
+	}
+	if m := maxHeld.Load(); m > hw {
+		t.Fatalf("writer held %d bytes in user space, past the %d high-water mark", m, hw)
+	}
+}
+
+// TestClientGoneMidWrite: a client that disconnects while the handler
+// streams to it makes the handler's Write fail promptly; the server keeps
+// serving.
+func TestClientGoneMidWrite(t *testing.T) {
+	h := newHub(t)
+	werr := make(chan error, 1)
+	s := startServer(t, h, func(ctx context.Context, c *Conn) {
+		var b [1]byte
+		if _, err := c.Read(b[:]); err != nil {
+			return
+		}
+		if b[0] == 'e' {
+			c.Write(b[:])
+			return
+		}
+		chunk := make([]byte, 64<<10)
+		for {
+			if _, err := c.Write(chunk); err != nil {
+				werr <- err
+				return
+			}
+		}
+	})
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte{'w'})
+	io.ReadFull(c, make([]byte, 1<<20)) // it is streaming
+	start := time.Now()
+	c.Close()
+	select {
+	case err := <-werr:
+		if !errors.Is(err, syscall.ECONNRESET) && !errors.Is(err, syscall.EPIPE) {
+			t.Fatalf("handler Write: %v, want a reset or broken pipe", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler's Write did not fail")
+	}
+	t.Logf("write failed %v after the client left", time.Since(start))
+	echoOnce(t, s, 'e')
+}
+
+// TestClientGoneMidRead: a client that disconnects in the middle of a
+// request makes the handler's ReadFull fail with io.ErrUnexpectedEOF; the
+// server keeps serving.
+func TestClientGoneMidRead(t *testing.T) {
+	backends(t, func(t *testing.T, opts ...Option) {
+		h := newHub(t)
+		rerr := make(chan error, 1)
+		s := startServer(t, h, func(ctx context.Context, c *Conn) {
+			var b [1]byte
+			if _, err := io.ReadFull(c, b[:]); err != nil {
+				return
+			}
+			if b[0] == 'e' {
+				c.Write(b[:])
+				return
+			}
+			_, err := io.ReadFull(c, make([]byte, 100))
+			rerr <- err
+		}, opts...)
+		c, err := net.Dial("tcp", s.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("r half of it"))
+		c.Close()
+		if err := <-rerr; !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("handler ReadFull: %v", err)
+		}
+		echoOnce(t, s, 'e')
+	})
+}
+
+// echoOnce checks that s still serves: it sends b and expects it back.
+func echoOnce(t *testing.T, s *StreamServer, b byte) {
+	t.Helper()
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.Write([]byte{b})
+	var got [1]byte
+	if _, err := io.ReadFull(c, got[:]); err != nil || got[0] != b {
+		t.Fatalf("server no longer serves: %q %v", got, err)
+	}
+}
+
+// lineHandler serves "wait" (block until the client sends more), "echo X"
+// and "panic" requests, one per connection; it counts running handlers.
+type lineServer struct {
+	running atomic.Int32
+	maxSeen atomic.Int32
+	release chan struct{} // closing it lets "hold" handlers finish
+}
+
+func (ls *lineServer) handle(ctx context.Context, c *Conn) {
+	n := ls.running.Add(1)
+	defer ls.running.Add(-1)
+	for {
+		m := ls.maxSeen.Load()
+		if n <= m || ls.maxSeen.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	buf := make([]byte, 64)
+	k, err := c.Read(buf)
+	if err != nil {
+		return
+	}
+	switch req := string(buf[:k]); req {
+	case "hold":
+		c.Write([]byte("held"))
+		recv(ctx, ls.release)
+		c.Write([]byte("done"))
+	case "stuck":
+		c.Write([]byte("held"))
+		c.Read(buf) // until killed
+	case "panic":
+		panic("handler exploded")
+	default:
+		c.Write([]byte(req))
+	}
+}
+
+// request sends req on a new connection and reads up to n bytes of reply
+// within d.
+func request(t *testing.T, addr, req string, n int, d time.Duration) (string, error) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(d))
+	c.Write([]byte(req))
+	buf := make([]byte, n)
+	k, err := io.ReadFull(c, buf)
+	return string(buf[:k]), err
+}
+
+// holdConn opens a connection, sends req and waits for the "held" reply.
+func holdConn(t *testing.T, addr, req string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.Write([]byte(req))
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "held" {
+		t.Fatalf("hold: %q %v", buf, err)
+	}
+	return c
+}
+
+// TestBoundedServer: with WithMaxHandlers(2), two long requests in flight
+// leave a third client unserved (waiting in the backlog: its connect
+// succeeds, its request gets no reply) until a slot frees; no more than two
+// handlers ever run (gevent's spawn=2).
+func TestBoundedServer(t *testing.T) {
+	h := newHub(t)
+	ls := &lineServer{release: make(chan struct{})}
+	s := startServer(t, h, ls.handle, WithMaxHandlers(2))
+	addr := s.Addr().String()
+	a := holdConn(t, addr, "hold")
+	holdConn(t, addr, "hold")
+
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.Write([]byte("echo 3"))
+	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+	buf := make([]byte, 6)
+	if k, err := c.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("third client served while two handlers run: %q %v", buf[:k], err)
+	}
+	close(ls.release) // both held handlers finish
+	for _, hc := range []net.Conn{a} {
+		buf := make([]byte, 4)
+		if _, err := io.ReadFull(hc, buf); err != nil || string(buf) != "done" {
+			t.Fatalf("held: %q %v", buf, err)
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "echo 3" {
+		t.Fatalf("third client after a slot freed: %q %v", buf, err)
+	}
+	for i := range 10 {
+		req := fmt.Sprintf("echo %d", i)
+		if got, err := request(t, addr, req, len(req), 5*time.Second); err != nil || got != req {
+			t.Fatalf("%q: %q %v", req, got, err)
+		}
+	}
+	if m := ls.maxSeen.Load(); m != 2 {
+		t.Fatalf("at most %d handlers ran at once, want exactly 2", m)
+	}
+}
+
+// TestSpawnerHook: WithSpawner starts every handler; a spawner error is
+// reported and the connection closed.
+func TestSpawnerHook(t *testing.T) {
+	reported := make(chan error, 4)
+	h := newHub(t, hub.WithErrorHandler(func(_ *hub.G, err error) { reported <- err }))
+	var spawned atomic.Int32
+	refuse := errors.New("pool closed")
+	s := startServer(t, h, echoHandler, WithSpawner(func(ctx context.Context, fn func(ctx context.Context)) error {
+		if spawned.Add(1) == 2 {
+			return refuse
+		}
+		h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error { fn(ctx); return nil }})
+		return nil
+	}))
+	if got, err := request(t, s.Addr().String(), "one", 3, 5*time.Second); err != nil || got != "one" {
+		t.Fatalf("first: %q %v", got, err)
+	}
+	if got, err := request(t, s.Addr().String(), "two", 3, 5*time.Second); err == nil {
+		t.Fatalf("second (refused by the spawner) got %q", got)
+	}
+	if err := <-reported; !errors.Is(err, refuse) {
+		t.Fatalf("reported %v", err)
+	}
+	if got, err := request(t, s.Addr().String(), "three", 5, 5*time.Second); err != nil || got != "three" {
+		t.Fatalf("third: %q %v", got, err)
+	}
+	if n := spawned.Load(); n != 3 {
+		t.Fatalf("spawner called %d times", n)
+	}
+}
+
+// TestHandlerPanic: a panicking handler is reported to the hub's error
+// handler with its panic, its connection is closed, and the server keeps
+// serving.
+func TestHandlerPanic(t *testing.T) {
+	reported := make(chan error, 1)
+	h := newHub(t, hub.WithErrorHandler(func(_ *hub.G, err error) { reported <- err }))
+	ls := &lineServer{}
+	s := startServer(t, h, ls.handle)
+	got, err := request(t, s.Addr().String(), "panic", 1, 5*time.Second)
+	if err != io.EOF {
+		t.Fatalf("client of a panicking handler: %q %v, want EOF", got, err)
+	}
+	var pe *hub.PanicError
+	if err := <-reported; !errors.As(err, &pe) || pe.Value != "handler exploded" {
+		t.Fatalf("reported %v", err)
+	}
+	if got, err := request(t, s.Addr().String(), "still", 5, 5*time.Second); err != nil || got != "still" {
+		t.Fatalf("after the panic: %q %v", got, err)
+	}
+}
+
+// TestStopGraceful: Stop refuses new connections at once, lets running
+// handlers finish within its deadline, kills the ones that do not, closes
+// their connections, and says how many it killed.
+func TestStopGraceful(t *testing.T) {
+	h := newHub(t)
+	ls := &lineServer{release: make(chan struct{})}
+	s := newServer(t, h, ls.handle)
+	addr := s.Addr().String()
+	finisher := holdConn(t, addr, "hold")
+	straggler := holdConn(t, addr, "stuck")
+
+	stopped := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		defer cancel()
+		stopped <- s.Stop(ctx)
+	}()
+	// New connections are refused while Stop waits.
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Since(start) > 2*time.Second {
+			t.Fatal("still accepting connections during Stop")
+		}
+		runtime.Gosched()
+	}
+	close(ls.release) // the finisher completes within the deadline
+	buf := make([]byte, 4)
+	if _, err := io.ReadFull(finisher, buf); err != nil || string(buf) != "done" {
+		t.Fatalf("finisher: %q %v", buf, err)
+	}
+	if _, err := finisher.Read(buf); err != io.EOF {
+		t.Fatalf("finisher's connection not closed after its handler: %v", err)
+	}
+	err := <-stopped
+	el := time.Since(start)
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "killed 1 handlers") {
+		t.Fatalf("Stop: %v", err)
+	}
+	if el < 290*time.Millisecond || el > 3*time.Second {
+		t.Fatalf("Stop took %v", el)
+	}
+	if _, err := straggler.Read(buf); err == nil {
+		t.Fatal("the killed handler's connection is still open")
+	}
+	if n := ls.running.Load(); n != 0 {
+		t.Fatalf("%d handlers still running", n)
+	}
+}
+
+// TestServeCtxCancel: when Serve's ctx ends, it stops the server (with the
+// stop timeout) and returns the ctx's cause.
+func TestServeCtxCancel(t *testing.T) {
+	h := newHub(t)
+	s, err := NewStreamServer("127.0.0.1:0", echoHandler, WithHub(h), WithStopTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cause := errors.New("enough")
+	res := make(chan error, 1)
+	h.Spawn(ctx, hub.Task{Run: func(gctx context.Context) error {
+		res <- s.Serve(ctx)
+		return nil
+	}})
+	cancel(cause)
+	if err := <-res; !errors.Is(err, cause) {
+		t.Fatalf("Serve: %v", err)
+	}
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatalf("Stop after Serve stopped it: %v", err)
+	}
+}
+
+// TestStopFromHandler: a handler can stop its own server; Stop does not
+// wait for the handler calling it.
+func TestStopFromHandler(t *testing.T) {
+	h := newHub(t)
+	res := make(chan error, 1)
+	var s *StreamServer
+	s = startServer(t, h, func(ctx context.Context, c *Conn) {
+		res <- s.Stop(ctx)
+		c.Write([]byte("bye"))
+	})
+	got, err := request(t, s.Addr().String(), "", 3, 5*time.Second)
+	if err != nil || got != "bye" {
+		t.Fatalf("%q %v", got, err)
+	}
+	if err := <-res; err != nil {
+		t.Fatalf("Stop from a handler: %v", err)
+	}
+}
+
+// TestMaxConns: past WithMaxConns, a new connection is closed at once.
+func TestMaxConns(t *testing.T) {
+	h := newHub(t)
+	ls := &lineServer{release: make(chan struct{})}
+	defer close(ls.release)
+	s := startServer(t, h, ls.handle, WithMaxConns(2))
+	addr := s.Addr().String()
+	holdConn(t, addr, "hold")
+	holdConn(t, addr, "hold")
+	start := time.Now()
+	got, err := request(t, addr, "echo", 4, 5*time.Second)
+	if err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("third connection: %q %v, want it closed", got, err)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("refusal took %v", el)
+	}
+}
+
+// TestIdleTimeout: a connection without traffic for the idle timeout is
+// closed and its blocked Read returns ErrIdleTimeout; traffic keeps it
+// alive.
+func TestIdleTimeout(t *testing.T) {
+	backends(t, func(t *testing.T, opts ...Option) {
+		h := newHub(t)
+		const idle = 150 * time.Millisecond
+		rerr := make(chan error, 1)
+		s := startServer(t, h, func(ctx context.Context, c *Conn) {
+			buf := make([]byte, 1)
+			for {
+				if _, err := c.Read(buf); err != nil {
+					rerr <- err
+					return
+				}
+				c.Write(buf)
+			}
+		}, append(opts, WithIdleTimeout(idle))...)
+		c, err := net.Dial("tcp", s.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		start := time.Now()
+		// Traffic every 50 ms for 3 idle periods keeps it open.
+		buf := make([]byte, 1)
+		var quietFrom time.Time
+		for {
+			c.Write([]byte{'x'})
+			if _, err := io.ReadFull(c, buf); err != nil {
+				t.Fatalf("closed while busy after %v: %v", time.Since(start), err)
+			}
+			quietFrom = time.Now()
+			if time.Since(start) > 3*idle {
+				break
+			}
+			time.Sleep(idle / 3) // traffic at a third of the idle timeout
+		}
+		err = <-rerr
+		el := time.Since(quietFrom)
+		if !errors.Is(err, ErrIdleTimeout) {
+			t.Fatalf("blocked Read: %v", err)
+		}
+		if el < idle-20*time.Millisecond || el > idle+2*time.Second {
+			t.Fatalf("idle close after %v quiet, want about %v", el, idle)
+		}
+		if _, err := c.Read(buf); err == nil {
+			t.Fatal("client connection still open")
+		}
+	})
+}
+
+// TestFullDuplex: a handler reads on its greenlet while a second greenlet
+// it spawns writes on the same connection, bound with WithContext.
+func TestFullDuplex(t *testing.T) {
+	h := newHub(t)
+	s := startServer(t, h, func(ctx context.Context, c *Conn) {
+		w := h.Spawn(ctx, hub.Task{Run: func(wctx context.Context) error {
+			wc := c.WithContext(wctx)
+			for i := range 100 {
+				if _, err := fmt.Fprintf(wc, "tick %03d\n", i); err != nil {
+					return err
+				}
+				hub.Yield(wctx)
+			}
+			return nil
+		}})
+		got, _ := io.ReadAll(io.LimitReader(c, 5))
+		waitDeadG(ctx, w, 5*time.Second)
+		c.Write(got)
+	})
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	c.Write([]byte("hello"))
+	all, err := io.ReadAll(io.LimitReader(c, 100*9+5))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasSuffix(string(all), "hello") || !strings.HasPrefix(string(all), "tick 000\n") || !strings.Contains(string(all), "tick 099\n") {
+		t.Fatalf("got %q", all)
+	}
+}
+
+// TestHalfClose documents the deviation: a client that sends a request and
+// then shuts down its write side gets no reply from a gnet connection (the
+// peer's FIN closes it whole; the handler's Write fails with EPIPE), and
+// gets it on the stdlib backend.
+func TestHalfClose(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		opts  []Option
+		reply string
+	}{{"gnet", nil, ""}, {"stdlib", []Option{WithStdlib()}, "PING"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHub(t)
+			werr := make(chan error, 1)
+			s := startServer(t, h, func(ctx context.Context, c *Conn) {
+				req, err := io.ReadAll(c) // until the client's FIN
+				if err != nil {
+					werr <- err
+					return
+				}
+				_, err = c.Write([]byte(strings.ToUpper(string(req))))
+				werr <- err
+			}, tc.opts...)
+			c, err := net.Dial("tcp", s.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Write([]byte("ping"))
+			c.(*net.TCPConn).CloseWrite()
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			got, _ := io.ReadAll(c)
+			err = <-werr
+			if string(got) != tc.reply {
+				t.Fatalf("reply %q, want %q", got, tc.reply)
+			}
+			if tc.reply == "" && !errors.Is(err, syscall.EPIPE) {
+				t.Fatalf("handler Write after the peer's FIN: %v, want EPIPE", err)
+			}
+			if tc.reply != "" && err != nil {
+				t.Fatalf("handler Write: %v", err)
+			}
+		})
+	}
+}
+
+// TestUnstartedHandlerKilled: a handler greenlet killed before it ever ran
+// (here: waiting for hub capacity when the hub is stopped) still closes its
+// connection and frees its place, so the server's Stop has nothing left to
+// wait for.
+func TestUnstartedHandlerKilled(t *testing.T) {
+	// The accept loop and one handler. The test stops this hub itself (a
+	// second hub.Stop reports the ants pool closed).
+	h := hub.MustNew(hub.WithCapacity(2))
+	defer func() { _ = h.Stop(context.Background()) }()
+	ls := &lineServer{}
+	s := newServer(t, h, ls.handle)
+	holdConn(t, s.Addr().String(), "stuck")
+	queued, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer queued.Close()
+	queued.Write([]byte("echo"))
+	// Wait until its handler is spawned and queued for capacity.
+	for deadline := time.Now().Add(5 * time.Second); h.Stats().Pending < 3; runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the second handler was never spawned: %+v", h.Stats())
+		}
+	}
+	if st := h.Stats(); st.Live != 2 {
+		t.Fatalf("hub stats %+v, want 2 live (accept loop, first handler)", st)
+	}
+	if err := h.Stop(testCtx(t, 5*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	queued.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if n, err := queued.Read(make([]byte, 8)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the never-started handler's client: %d %v, want its connection closed", n, err)
+	}
+	start := time.Now()
+	if err := s.Stop(testCtx(t, 5*time.Second)); err != nil {
+		t.Fatalf("Stop after the hub killed every handler: %v", err)
+	}
+	if el := time.Since(start); el > time.Second {
+		t.Fatalf("Stop took %v", el)
+	}
+}
+
+// TestServeKilled: killing the greenlet parked in Serve stops the server at
+// once (handlers killed, listener closed) and the kill lands in Serve.
+func TestServeKilled(t *testing.T) {
+	h := newHub(t)
+	ls := &lineServer{}
+	s := newServer(t, h, ls.handle)
+	returned := false
+	g := h.Spawn(context.Background(), hub.Task{Run: func(ctx context.Context) error {
+		s.Serve(ctx)
+		returned = true // not reached: the kill lands in Serve
+		return nil
+	}})
+	client := holdConn(t, s.Addr().String(), "stuck")
+	start := time.Now()
+	g.Kill(nil)
+	select {
+	case <-g.Dead():
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve's greenlet did not die")
+	}
+	if returned {
+		t.Fatal("Serve returned normally after a kill")
+	}
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := client.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the handler's connection: %v, want closed", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("took %v", el)
+	}
+	if _, err := net.Dial("tcp", s.Addr().String()); err == nil {
+		t.Fatal("still accepting")
+	}
+	if err := s.Stop(testCtx(t, time.Second)); err != nil {
+		t.Fatalf("Stop after the kill: %v", err)
+	}
+}
+
+// TestStartOnStoppedHub: a server cannot start on a stopped hub; it says
+// so and does not keep its port.
+func TestStartOnStoppedHub(t *testing.T) {
+	h := hub.MustNew()
+	if err := h.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewStreamServer("127.0.0.1:0", echoHandler, WithHub(h))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); !errors.Is(err, hub.ErrHubStopped) {
+		t.Fatalf("Start on a stopped hub: %v", err)
+	}
+	if err := s.Stop(context.Background()); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+}
