@@ -3,7 +3,7 @@ package echo
 import (
 	"testing"
 
-	"go.uber.org/goleak"
+	"github.com/gevent-go/gevent/examples/echo/internal/echotest"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m, goleak.IgnoreCurrent()) }
+func TestMain(m *testing.M) { echotest.Main(m) }
