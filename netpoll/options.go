@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gevent-go/gevent/pool"
+
 	"github.com/gevent-go/gevent/hub"
 )
 
@@ -191,6 +193,24 @@ func WithSpawner(spawn func(ctx context.Context, fn func(ctx context.Context)) e
 		c.spawner = spawn
 		return nil
 	}
+}
+
+// WithPool runs every handler as a member of p, gevent's
+// StreamServer(spawn=Pool(n)): while p is full the accepting greenlet waits
+// in pool.Spawn, so the server stops accepting and new clients wait in the
+// kernel's listen backlog until a handler returns. p may be shared with
+// other work; its size bounds them all together. Server only.
+func WithPool(p *pool.Pool) Option {
+	if p == nil {
+		return func(*config) error { return fmt.Errorf("netpoll: nil pool: %w", errInvalid) }
+	}
+	return WithSpawner(func(ctx context.Context, fn func(ctx context.Context)) error {
+		_, err := pool.Spawn(ctx, p, func(ctx context.Context) (struct{}, error) {
+			fn(ctx)
+			return struct{}{}, nil
+		})
+		return err
+	})
 }
 
 // WithHub runs the server's accept loop and handlers on h instead of the

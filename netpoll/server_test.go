@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gevent-go/gevent/pool"
+
 	"github.com/gevent-go/gevent/hub"
 )
 
@@ -446,43 +448,51 @@ func holdConn(t *testing.T, addr, req string) net.Conn {
 // succeeds, its request gets no reply) until a slot frees; no more than two
 // handlers ever run (gevent's spawn=2).
 func TestBoundedServer(t *testing.T) {
-	h := newHub(t)
-	ls := &lineServer{release: make(chan struct{})}
-	s := startServer(t, h, ls.handle, WithMaxHandlers(2))
-	addr := s.Addr().String()
-	a := holdConn(t, addr, "hold")
-	holdConn(t, addr, "hold")
+	cases := map[string]func(h *hub.Hub) Option{
+		"WithMaxHandlers": func(*hub.Hub) Option { return WithMaxHandlers(2) },
+		"WithPool":        func(h *hub.Hub) Option { return WithPool(pool.New(2, pool.WithHub(h))) },
+	}
+	for name, bound := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := newHub(t)
+			ls := &lineServer{release: make(chan struct{})}
+			s := startServer(t, h, ls.handle, bound(h))
+			addr := s.Addr().String()
+			a := holdConn(t, addr, "hold")
+			holdConn(t, addr, "hold")
 
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.Write([]byte("echo 3"))
-	c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-	buf := make([]byte, 6)
-	if k, err := c.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("third client served while two handlers run: %q %v", buf[:k], err)
-	}
-	close(ls.release) // both held handlers finish
-	for _, hc := range []net.Conn{a} {
-		buf := make([]byte, 4)
-		if _, err := io.ReadFull(hc, buf); err != nil || string(buf) != "done" {
-			t.Fatalf("held: %q %v", buf, err)
-		}
-	}
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "echo 3" {
-		t.Fatalf("third client after a slot freed: %q %v", buf, err)
-	}
-	for i := range 10 {
-		req := fmt.Sprintf("echo %d", i)
-		if got, err := request(t, addr, req, len(req), 5*time.Second); err != nil || got != req {
-			t.Fatalf("%q: %q %v", req, got, err)
-		}
-	}
-	if m := ls.maxSeen.Load(); m != 2 {
-		t.Fatalf("at most %d handlers ran at once, want exactly 2", m)
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.Write([]byte("echo 3"))
+			c.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+			buf := make([]byte, 6)
+			if k, err := c.Read(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+				t.Fatalf("third client served while two handlers run: %q %v", buf[:k], err)
+			}
+			close(ls.release) // both held handlers finish
+			for _, hc := range []net.Conn{a} {
+				buf := make([]byte, 4)
+				if _, err := io.ReadFull(hc, buf); err != nil || string(buf) != "done" {
+					t.Fatalf("held: %q %v", buf, err)
+				}
+			}
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "echo 3" {
+				t.Fatalf("third client after a slot freed: %q %v", buf, err)
+			}
+			for i := range 10 {
+				req := fmt.Sprintf("echo %d", i)
+				if got, err := request(t, addr, req, len(req), 5*time.Second); err != nil || got != req {
+					t.Fatalf("%q: %q %v", req, got, err)
+				}
+			}
+			if m := ls.maxSeen.Load(); m != 2 {
+				t.Fatalf("at most %d handlers ran at once, want exactly 2", m)
+			}
+		})
 	}
 }
 

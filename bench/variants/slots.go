@@ -8,9 +8,6 @@ import "github.com/gevent-go/gevent/bench/harness"
 // oursMicro / Reg.Add with the same workload and variant name; the real
 // variant replaces the slot, nothing here needs editing.
 //
-//   - echo/gevent_go_netpoll: ours_netpoll.go: Reg.Add a Variant with
-//     Ours: true and Server: func(ctx, addr) error serving a
-//     netpoll.StreamServer echo handler on addr until ctx ends.
 //   - crawl/gevent_go_crawler: ours_crawler.go: Reg.Add a Variant with
 //     Ours: true and Crawl: func(ctx, root, conc) (harness.CrawlStats,
 //     error) running examples/crawler's crawl (pool of conc greenlets,
@@ -23,7 +20,6 @@ func init() {
 	slot := func(workload, name, missing string) {
 		Reg.Add(harness.Variant{Workload: workload, Name: name, Lang: harness.LangGo, Ours: true, Missing: missing})
 	}
-	slot("echo", "gevent_go_netpoll", "package netpoll (StreamServer) not merged yet; plug in at bench/variants/ours_netpoll.go")
 	slot("crawl", "gevent_go_crawler", "examples/crawler not merged yet; plug in at bench/variants/ours_crawler.go")
 }
 
