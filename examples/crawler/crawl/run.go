@@ -1,0 +1,149 @@
+package crawl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/monkey"
+	"github.com/gevent-go/gevent/pool"
+	"github.com/gevent-go/gevent/spawn"
+)
+
+// stopGrace bounds how long Run waits for its greenlets after the crawl.
+const stopGrace = 5 * time.Second
+
+// ErrNotPatched is returned by Run when net/http has not been made
+// cooperative with monkey.PatchAll (or monkey.Patch(monkey.HTTP)): every
+// request would then hold the hub, and the crawl would fetch one URL at a
+// time.
+var ErrNotPatched = errors.New("crawl: net/http is not patched: call monkey.PatchAll() first thing in main")
+
+// Run crawls cfg.Start with greenlets, the way a gevent program does it:
+// after monkey.PatchAll(), a main greenlet hands each URL to a pool.Pool of
+// cfg.Concurrency greenlets, and every greenlet fetches with net/http (whose
+// default transport PatchAll made cooperative) and parses with
+// golang.org/x/net/html. The crawl's bookkeeping is shared by all greenlets
+// without a lock: they run on one hub with one run token, so only one of
+// them runs at a time, and another gets the token only while one waits for
+// the network.
+//
+// Run blocks until every reachable URL was fetched once, MaxPages were
+// fetched, or ctx ends. Cancelling ctx is an interruption, not an error: the
+// fetches in flight are killed, and the summary (Stopped "interrupted") says
+// what was done. The error is for a bad Config (ErrConfig), for a process
+// that did not patch net/http (ErrNotPatched), or a failure of the hub
+// itself; 404s and failed requests are counted in the summary. The crawl
+// runs on a hub of its own; called from a greenlet, Run waits for it
+// cooperatively, and a kill of the caller interrupts it.
+func Run(ctx context.Context, cfg Config) (Summary, error) {
+	s, err := newState(cfg)
+	if err != nil {
+		return Summary{}, err
+	}
+	if !monkey.IsPatched(monkey.HTTP) {
+		return Summary{}, ErrNotPatched
+	}
+	h, err := hub.New()
+	if err != nil {
+		return Summary{}, fmt.Errorf("crawl: %w", err)
+	}
+	client := newClient()
+	defer client.CloseIdleConnections()
+
+	// The hub is stopped even if a kill of a calling greenlet (of another
+	// hub) unwinds through here.
+	var (
+		stopped bool
+		stopErr error
+	)
+	stop := func() {
+		if stopped {
+			return
+		}
+		stopped = true
+		stopCtx, cancel := context.WithTimeout(context.Background(), stopGrace)
+		defer cancel()
+		stopErr = h.Stop(stopCtx)
+	}
+	defer stop()
+	runErr := h.Run(ctx, func(ctx context.Context) error { return crawlGreenlets(ctx, s, client) })
+	stop()
+	if stopErr != nil {
+		return s.summary("greenlets"), fmt.Errorf("crawl: %w", stopErr)
+	}
+	// Every greenlet has ended: the state is ours alone now.
+	if runErr != nil && ctx.Err() == nil {
+		return s.summary("greenlets"), fmt.Errorf("crawl: %w", runErr)
+	}
+	return s.end(ctx, "greenlets"), nil
+}
+
+// crawlGreenlets is the main greenlet, gevent's classic crawler: a
+// joinable queue of URLs, a loop that spawns a greenlet per URL into the pool
+// (which parks the loop while the pool is full), and a greenlet that shuts
+// the queue down once every URL put in it was done, which ends the loop.
+func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
+	p := pool.New(s.cfg.Concurrency)
+	urls := hub.NewQueue[job](0) // unbounded; every put counts a task until TaskDone
+	put := func(js []job) {
+		for _, j := range js {
+			_ = urls.TryPut(j) // never full; shut down only once nothing is left to do
+		}
+	}
+	// Workers get a ctx that the main greenlet's interruption does not
+	// cancel: the main greenlet stops them itself, with a default kill, so
+	// an interrupted fetch counts as stopped, not failed.
+	wctx := context.WithoutCancel(ctx)
+	closer := spawn.Spawn(wctx, func(ctx context.Context) (struct{}, error) {
+		if err := urls.Join(ctx); err != nil {
+			return struct{}{}, err
+		}
+		urls.Shutdown()
+		return struct{}{}, nil
+	}, spawn.WithName("crawl closer"))
+	// On the way out (an interruption, MaxPages, the end) stop whatever is
+	// left; the URLs it leaves unfetched are dropped when the crawl ends.
+	defer func() {
+		p.KillAsync(nil)
+		closer.KillAsync(nil)
+	}()
+	if s.cfg.Progress != nil {
+		pg := spawn.Spawn(wctx, func(ctx context.Context) (struct{}, error) {
+			for hub.Sleep(ctx, s.cfg.ProgressEvery) == nil {
+				s.cfg.Progress(s.progress())
+			}
+			return struct{}{}, nil
+		}, spawn.WithName("crawl progress"))
+		defer pg.KillAsync(nil)
+	}
+	visit := func(j job) func(ctx context.Context) (struct{}, error) {
+		return func(ctx context.Context) (struct{}, error) {
+			defer urls.TaskDone() // after the URLs it found were put
+			r := fetch(ctx, client, &s.cfg, j.u)
+			if ctx.Err() != nil {
+				return struct{}{}, nil // killed: not fetched
+			}
+			put(s.finish(j, r))
+			return struct{}{}, nil
+		}
+	}
+
+	put(s.seed())
+	for j := range urls.All(ctx) {
+		if !s.begin(j) { // MaxPages reached: drain the queue
+			_ = urls.TaskDone()
+			continue
+		}
+		if _, err := pool.Spawn(wctx, p, visit(j), spawn.WithName("fetch "+j.key)); err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return p.Join(ctx) // every URL is done; let the workers end
+}

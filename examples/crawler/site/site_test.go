@@ -1,0 +1,151 @@
+package site_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gevent-go/gevent/examples/crawler/site"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
+}
+
+var noFollow = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+func get(t *testing.T, u string) (*http.Response, string) {
+	t.Helper()
+	resp, err := noFollow.Get(u)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, string(b)
+}
+
+func TestServes(t *testing.T) {
+	s := site.New(site.Config{Pages: 100, HugeSize: 100 << 10})
+	base, err := s.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() {
+		require.NoError(t, s.Close())
+		noFollow.CloseIdleConnections()
+	}()
+	assert.Equal(t, base, s.URL())
+	_, err = s.Start("127.0.0.1:0")
+	assert.ErrorIs(t, err, site.ErrStarted)
+
+	for _, tc := range []struct {
+		path, ctype, location string
+		status                int
+	}{
+		{"/", "text/html", "", 200},
+		{"/p/0.html", "text/html", "", 200},
+		{"/p/99.html", "text/html", "", 200},
+		{"/p/100.html", "", "", 404},
+		{"/p/007.html", "", "", 404},
+		{"/p/-1.html", "", "", 404},
+		{"/r/1", "", "/p/" + strconv.Itoa(7919%100) + ".html", 302},
+		{"/r/40", "", "", 404},
+		{"/files/2.json", "application/json", "", 200},
+		{"/files/3.txt", "text/plain", "", 200},
+		{"/files/3.json", "", "", 404},
+		{"/files/03.txt", "", "", 404},
+		{"/special/cycle/a", "", "/special/cycle/b", 302},
+		{"/special/chain/41", "", "/special/chain/42", 302},
+		{"/special/chain/041", "", "", 404},
+		{"/special/offsite", "", "http://127.0.0.1:1/away.html", 302},
+		{"/special/error", "", "", 500},
+		{"/special/fake.html", "application/octet-stream", "", 200},
+		{"/special/page.xhtml", "application/xhtml+xml", "", 200},
+		{"/nowhere", "", "", 404},
+	} {
+		resp, _ := get(t, base+tc.path)
+		assert.Equal(t, tc.status, resp.StatusCode, tc.path)
+		assert.True(t, strings.HasPrefix(resp.Header.Get("Content-Type"), tc.ctype), tc.path)
+		assert.Equal(t, tc.location, resp.Header.Get("Location"), tc.path)
+	}
+	resp, body := get(t, base+"/special/huge.html")
+	assert.Equal(t, 200, resp.StatusCode)
+	assert.Len(t, body, 100<<10)
+	assert.Contains(t, body[:1024], "ok/huge-head.html")
+	assert.Contains(t, body[len(body)-200:], "ok/huge-tail.html")
+
+	_, body = get(t, base+"/p/5.html")
+	assert.NotContains(t, body, "{host}", "absolute links name the real host")
+
+	hits := s.Hits()
+	assert.Equal(t, 1, hits["/p/0.html"])
+	assert.Equal(t, 2, hits["/p/5.html"]+hits["/special/huge.html"])
+}
+
+func TestLatency(t *testing.T) {
+	s := site.New(site.Config{Pages: 10, Latency: 60 * time.Millisecond})
+	base, err := s.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() {
+		require.NoError(t, s.Close())
+		noFollow.CloseIdleConnections()
+	}()
+	start := time.Now()
+	resp, _ := get(t, base+"/nowhere")
+	assert.Equal(t, 404, resp.StatusCode)
+	assert.GreaterOrEqual(t, time.Since(start), 60*time.Millisecond, "404s are delayed too")
+}
+
+func TestReachable(t *testing.T) {
+	s := site.New(site.Config{Pages: 200})
+	all := s.Reachable(site.DefaultPolicy)
+	for i := range 200 {
+		assert.Equal(t, site.Page, all["/p/"+strconv.Itoa(i)+".html"], i)
+	}
+	for k := range all {
+		assert.False(t, strings.HasPrefix(k, "/trap/"), k)
+	}
+	assert.Equal(t, site.Redirect, all["/special/chain/9"])
+	assert.Equal(t, site.TooManyRedirects, all["/special/chain/10"])
+	assert.NotContains(t, all, "/special/chain/11")
+	assert.Equal(t, site.Page, all["/special/ok/huge-head.html"])
+	assert.NotContains(t, all, "/special/ok/huge-tail.html", "the 2 MiB page is cut at 1 MiB")
+
+	p := site.DefaultPolicy
+	p.MaxBody = 0 // no limit
+	p.MaxRedirects = 0
+	p.Timeout = 100 * time.Millisecond
+	cut := s.Reachable(p)
+	assert.Equal(t, site.Page, cut["/special/ok/huge-tail.html"])
+	assert.Equal(t, site.TooManyRedirects, cut["/special/chain/0"])
+	assert.NotContains(t, cut, "/special/chain/1")
+	assert.Equal(t, site.Timeout, cut["/special/slow.html"])
+	assert.NotContains(t, cut, "/special/ok/slow-0.html")
+
+	p = site.DefaultPolicy
+	p.MaxDepth = 0
+	assert.Equal(t, site.Expected{"/": site.Page}, s.Reachable(p))
+}
+
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	pages := make(chan int, 1)
+	done := make(chan error, 1)
+	go func() { done <- site.Serve(ctx, "127.0.0.1:0", time.Millisecond, func(n int) { pages <- n }) }()
+	n := <-pages
+	assert.Equal(t, site.DefaultPages+1, n, "a clean site: the generated pages and the index")
+	cancel()
+	require.NoError(t, <-done)
+}
+
+func TestClean(t *testing.T) {
+	s := site.New(site.Config{Pages: 300, Clean: true})
+	all := s.Reachable(site.DefaultPolicy)
+	assert.Len(t, all, 301)
+	assert.Equal(t, 301, all.Count(site.Page))
+}

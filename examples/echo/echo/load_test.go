@@ -1,0 +1,145 @@
+package echo
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// plainServer is a goroutine-per-connection echo server from the standard
+// library; corrupt, if set, damages the bytes it echoes.
+func plainServer(t *testing.T, corrupt func(b []byte)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				buf := make([]byte, 4096)
+				for {
+					n, err := c.Read(buf)
+					if n > 0 {
+						if corrupt != nil {
+							corrupt(buf[:n])
+						}
+						if _, err := c.Write(buf[:n]); err != nil {
+							return
+						}
+					}
+					if err != nil {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+func TestLoadCountsAndVerifies(t *testing.T) {
+	addr := plainServer(t, nil)
+	res, err := Load(t.Context(), LoadConfig{Addr: addr, Conns: 4, Size: 100, Duration: 10 * time.Second, Messages: 50})
+	require.NoError(t, err)
+	assert.Equal(t, int64(200), res.Msgs)
+	assert.Zero(t, res.Errors, res.FirstError)
+	assert.Zero(t, res.Mismatches, res.FirstError)
+	assert.Positive(t, res.P50)
+	assert.LessOrEqual(t, res.P50, res.P99)
+	assert.LessOrEqual(t, res.P99, res.P999)
+	assert.InDelta(t, float64(res.Msgs)/res.Seconds, res.MsgsPerSec, 1e-6)
+	assert.InDelta(t, res.MsgsPerSec*100/1e6, res.MBPerSec, 1e-9)
+}
+
+// A server that damages one byte in a thousand-byte stretch is caught.
+func TestLoadCatchesMismatch(t *testing.T) {
+	var mu sync.Mutex
+	seen := 0
+	addr := plainServer(t, func(b []byte) {
+		mu.Lock()
+		defer mu.Unlock()
+		for i := range b {
+			seen++
+			if seen == 5000 {
+				b[i] ^= 0x01
+			}
+		}
+	})
+	res, err := Load(t.Context(), LoadConfig{Addr: addr, Conns: 1, Size: 64, Duration: 10 * time.Second, Messages: 200})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Mismatches)
+	assert.Equal(t, int64(5000/64), res.Msgs, "the messages before the damaged one")
+	assert.Contains(t, res.FirstError, "differ")
+}
+
+func TestLoadDialError(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	res, err := Load(t.Context(), LoadConfig{Addr: addr, Conns: 3, Size: 64, Duration: time.Second})
+	require.NoError(t, err)
+	assert.Equal(t, 3, res.Errors)
+	assert.Zero(t, res.Msgs)
+	assert.Contains(t, res.FirstError, "dial")
+}
+
+func TestLoadDuration(t *testing.T) {
+	addr := plainServer(t, nil)
+	start := time.Now()
+	res, err := Load(t.Context(), LoadConfig{Addr: addr, Conns: 2, Size: 8, Duration: 200 * time.Millisecond})
+	require.NoError(t, err)
+	assert.Less(t, time.Since(start), 2*time.Second)
+	assert.Positive(t, res.Msgs)
+	assert.Zero(t, res.Errors, res.FirstError)
+}
+
+func TestLoadBadConfig(t *testing.T) {
+	for _, cfg := range []LoadConfig{
+		{Addr: "x", Conns: 0, Size: 64, Duration: time.Second},
+		{Addr: "x", Conns: 1, Size: 7, Duration: time.Second},
+		{Addr: "x", Conns: 1, Size: 64},
+	} {
+		_, err := Load(t.Context(), cfg)
+		assert.True(t, errors.Is(err, ErrLoadConfig), "%+v: %v", cfg, err)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var s []time.Duration
+	for i := 1; i <= 1000; i++ {
+		s = append(s, time.Duration(i))
+	}
+	assert.Equal(t, time.Duration(500), percentile(s, 0.5))
+	assert.Equal(t, time.Duration(990), percentile(s, 0.99))
+	assert.Equal(t, time.Duration(999), percentile(s, 0.999))
+	assert.Zero(t, percentile(nil, 0.5))
+}
