@@ -7,8 +7,7 @@
 // output, every echoed byte) and returns an error instead of a time for
 // wrong work.
 //
-// Variants that need packages not merged yet are slots (slots.go): they are
-// reported as not available, never with numbers, until a file registering
-// the real variant under the same name is added. A real variant replaces
-// its slot whatever the file order.
+// A variant registered with Missing set is reported as not available, never
+// with numbers; a real variant under the same name replaces it whatever the
+// file order.
 package variants

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -189,19 +188,6 @@ func TestHTTPCrawl(t *testing.T) {
 	}
 	if harness.CheckCrawl(st, 41) == nil {
 		t.Fatal("CheckCrawl accepts a wrong page count")
-	}
-}
-
-func TestSameHostLinks(t *testing.T) {
-	page, _ := url.Parse("http://h:1/dir/a")
-	body := []byte(`<a href="b">1</a><a href="/c#f">2</a><a href="http://other/x">3</a><a href="mailto:x@y">4</a><a href="../d?q=1">5</a>`)
-	var got []string
-	for _, u := range SameHostLinks(page, body) {
-		got = append(got, u.String())
-	}
-	want := []string{"http://h:1/dir/b", "http://h:1/c", "http://h:1/d?q=1"}
-	if !slices.Equal(got, want) {
-		t.Fatalf("links %v, want %v", got, want)
 	}
 }
 

@@ -70,7 +70,7 @@ func newRegistry() *harness.Registry {
 		Title: fmt.Sprintf("Crawl the crawler example's embedded site (every response delayed %v) with concurrency %d; "+
 			"every page must be fetched exactly once.", crawlLatency, crawlConc),
 		Kind: harness.Crawl, Latency: crawlLatency, Concurrency: crawlConc,
-		SiteMissing: "the crawl site (examples/crawler's embedded site) is not merged yet; plug it in with setCrawlSite (see slots.go)",
+		SiteMissing: "no crawl site registered (crawlsite.go registers examples/crawler's embedded site)",
 		Ref:         "nethttp", Primary: "pages_per_s", Ratios: []string{"pages_per_s"},
 		Columns: []string{"pages_per_s", "pages", "wall_ms", "peak_rss_kb"},
 	})

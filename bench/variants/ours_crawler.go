@@ -1,0 +1,29 @@
+package variants
+
+import (
+	"context"
+
+	"github.com/gevent-go/gevent/bench/harness"
+	"github.com/gevent-go/gevent/examples/crawler/crawl"
+	"github.com/gevent-go/gevent/monkey"
+)
+
+func init() {
+	Reg.Add(harness.Variant{Workload: "crawl", Name: "gevent_go_crawler", Lang: harness.LangGo, Ours: true,
+		Desc:  "examples/crawler: monkey.PatchAll, a pool.Pool of greenlets fed by a hub.Queue, net/http (standard library dialer)",
+		Crawl: oursCrawl(nil)})
+	Reg.Add(harness.Variant{Workload: "crawl", Name: "gevent_go_crawler_netpoll", Lang: harness.LangGo, Ours: true,
+		Desc:  "the same, with monkey.NetpollDial: the transport's connections move through gnet event loops",
+		Crawl: oursCrawl(monkey.NetpollDial)})
+}
+
+func oursCrawl(dial monkey.DialFunc) func(ctx context.Context, root string, conc int) (harness.CrawlStats, error) {
+	return func(ctx context.Context, root string, conc int) (harness.CrawlStats, error) {
+		monkey.PatchAll()
+		monkey.SetDialFunc(dial)
+		cfg := crawl.DefaultConfig()
+		cfg.Start, cfg.Concurrency = root, conc
+		sum, err := crawl.Run(ctx, cfg)
+		return harness.CrawlStats{Pages: sum.Pages, Bytes: sum.Bytes, Errors: sum.Errors}, err
+	}
+}
