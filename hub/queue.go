@@ -78,7 +78,7 @@ func (q *qcore[T]) Put(ctx context.Context, v T) error {
 // Channel: unless a getter is waiting). It returns ErrQueueShutDown after a
 // shutdown. It never blocks or yields.
 func (q *qcore[T]) TryPut(v T) error {
-	return q.put(nil, v, false)
+	return q.put(context.Background(), v, false)
 }
 
 func (q *qcore[T]) put(ctx context.Context, v T, wait bool) error {
@@ -129,7 +129,7 @@ func (q *qcore[T]) Get(ctx context.Context) (T, error) {
 // if a putter is waiting), else returns ErrEmpty, or ErrQueueShutDown once
 // the queue is shut down and empty. It never blocks.
 func (q *qcore[T]) TryGet() (T, error) {
-	return q.get(nil, false)
+	return q.get(context.Background(), false)
 }
 
 func (q *qcore[T]) get(ctx context.Context, wait bool) (T, error) {

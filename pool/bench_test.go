@@ -71,7 +71,7 @@ func BenchmarkPoolMap(b *testing.B) {
 			out := make([]int, len(in))
 			for i, x := range in {
 				g.Go(func() error {
-					out[i], _ = double(nil, x)
+					out[i], _ = double(context.Background(), x)
 					return nil
 				})
 			}
@@ -95,7 +95,7 @@ func BenchmarkPoolMap(b *testing.B) {
 			for i, x := range in {
 				wg.Add(1)
 				if err := ap.Submit(func() {
-					out[i], _ = double(nil, x)
+					out[i], _ = double(context.Background(), x)
 					wg.Done()
 				}); err != nil {
 					b.Fatal(err)
@@ -199,7 +199,7 @@ func BenchmarkSpawnFull(b *testing.B) {
 			var g errgroup.Group
 			g.SetLimit(size)
 			for range b.N {
-				g.Go(func() error { _, err := noop(nil); return err })
+				g.Go(func() error { _, err := noop(context.Background()); return err })
 			}
 			if err := g.Wait(); err != nil {
 				b.Fatal(err)
@@ -216,7 +216,7 @@ func BenchmarkSpawnFull(b *testing.B) {
 			var wg sync.WaitGroup
 			for range b.N {
 				wg.Add(1)
-				if err := ap.Submit(func() { _, _ = noop(nil); wg.Done() }); err != nil {
+				if err := ap.Submit(func() { _, _ = noop(context.Background()); wg.Done() }); err != nil {
 					b.Fatal(err)
 				}
 			}

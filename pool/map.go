@@ -485,8 +485,7 @@ func (e *engine[T, R]) granted() {
 	}
 	e.workers++
 	e.mu.Unlock()
-	var w *spawn.Greenlet[struct{}]
-	w = spawn.New(e.ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, e.work(ctx) }, e.opts...)
+	w := spawn.New(e.ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, e.work(ctx) }, e.opts...)
 	e.s.add(w, true, true)
 	w.Subscribe(func() { e.workerDead(w) })
 	w.Start()

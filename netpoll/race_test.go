@@ -1,5 +1,0 @@
-//go:build race
-
-package netpoll
-
-const raceEnabled = true
