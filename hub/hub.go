@@ -16,10 +16,15 @@ import (
 // ready queue, one timer heap and a blocking monitor. A Hub is safe for
 // concurrent use.
 type Hub struct {
-	cfg  config
-	pool *ants.Pool
-	tm   timers
-	mon  monitor
+	cfg config
+	// pool is the hub's own ants pool, created at the first greenlet start:
+	// ants starts two background goroutines per pool, and a hub nobody
+	// spawns on (a default hub only asked for its stats) should start none.
+	poolMu   sync.Mutex
+	pool     *ants.Pool
+	poolDone bool // the pool was released (or never made) by Stop
+	tm       timers
+	mon      monitor
 
 	mu       sync.Mutex
 	free     []int         // free run-token slots
@@ -121,15 +126,7 @@ func New(opts ...Option) (*Hub, error) {
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
-	// The pool is unbounded because the hub bounds live greenlets itself: a
-	// worker goroutine still on its way back to ants must never make a
-	// Submit fail or block. Nonblocking makes sure nothing ever waits inside
-	// ants.
-	pool, err := ants.NewPool(-1, ants.WithNonblocking(true), ants.WithLogger(antsLogger{c.logger}))
-	if err != nil {
-		return nil, fmt.Errorf("hub: ants pool: %w", err)
-	}
-	h := &Hub{cfg: c, pool: pool}
+	h := &Hub{cfg: c}
 	h.holders = make([]*G, c.parallelism)
 	for i := c.parallelism - 1; i >= 0; i-- {
 		h.free = append(h.free, i)
@@ -346,11 +343,40 @@ func (h *Hub) Stop(ctx context.Context) error {
 	}
 	h.tm.stop()
 	h.mon.stop()
-	if h.pool.IsClosed() {
+	h.poolMu.Lock()
+	pool := h.pool
+	release := !h.poolDone && pool != nil
+	h.poolDone = true
+	h.poolMu.Unlock()
+	if !release {
 		return nil
 	}
-	if err := h.pool.ReleaseContext(ctx); err != nil {
+	if err := pool.ReleaseContext(ctx); err != nil {
 		return fmt.Errorf("hub: stop: releasing workers: %w", err)
 	}
 	return nil
+}
+
+// submit runs fn on a worker goroutine of the hub's ants pool, creating the
+// pool on first use. The pool is unbounded because the hub bounds live
+// greenlets itself: a worker goroutine still on its way back to ants must
+// never make a Submit fail or block; Nonblocking makes sure nothing ever
+// waits inside ants.
+func (h *Hub) submit(fn func()) error {
+	h.poolMu.Lock()
+	if h.poolDone {
+		h.poolMu.Unlock()
+		return ErrHubStopped
+	}
+	if h.pool == nil {
+		p, err := ants.NewPool(-1, ants.WithNonblocking(true), ants.WithLogger(antsLogger{h.cfg.logger}))
+		if err != nil {
+			h.poolMu.Unlock()
+			return fmt.Errorf("hub: ants pool: %w", err)
+		}
+		h.pool = p
+	}
+	p := h.pool
+	h.poolMu.Unlock()
+	return p.Submit(fn)
 }

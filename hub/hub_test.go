@@ -456,3 +456,16 @@ func TestGoexitInGreenlet(t *testing.T) {
 	assert.NoError(t, (<-out).Err, "the hub still schedules")
 	assert.True(t, h.Wait(context.Background()))
 }
+
+// A hub starts no goroutine until a greenlet is started on it: asking the
+// default hub for its stats (as monkey's late-patch check does) costs none.
+func TestNewStartsNoGoroutine(t *testing.T) {
+	before := goleak.IgnoreCurrent()
+	h := MustNew()
+	_ = h.Stats()
+	goleak.VerifyNone(t, before)
+	_, out := spawnFn(context.Background(), h, "", func(context.Context) error { return nil })
+	<-out
+	require.NoError(t, h.Stop(context.Background()))
+	goleak.VerifyNone(t, before)
+}

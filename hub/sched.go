@@ -319,7 +319,7 @@ func (h *Hub) dispatch(n *G, fresh bool) {
 			return
 		}
 		g := n
-		err := h.pool.Submit(func() { h.runWorker(g) })
+		err := h.submit(func() { h.runWorker(g) })
 		if err == nil {
 			return
 		}
