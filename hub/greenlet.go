@@ -129,6 +129,7 @@ type G struct {
 
 	localMu sync.Mutex
 	locals  map[any]any
+	values  atomic.Pointer[context.Context] // valuesOnly's cache
 }
 
 // Value returns the greenlet for the hub's own key and defers to the embedded
@@ -138,6 +139,17 @@ func (g *G) Value(key any) any {
 		return g
 	}
 	return g.Context.Value(key)
+}
+
+// valuesOnly returns g's values without its cancellation, made once and
+// shared by every greenlet g spawns with its own ctx.
+func (g *G) valuesOnly() context.Context {
+	if v := g.values.Load(); v != nil {
+		return *v
+	}
+	v := context.WithoutCancel(g)
+	g.values.CompareAndSwap(nil, &v)
+	return *g.values.Load()
 }
 
 // ID returns the greenlet's id, unique within its process.

@@ -77,7 +77,19 @@ func (h *Hub) register(ctx context.Context, name string, r Runner) *G {
 	g := &G{hub: h, runner: r, slot: -1}
 	g.name = name
 	g.id = nextID.Add(1)
-	g.Context, g.cancel = context.WithCancelCause(context.WithoutCancel(ctx))
+	// The greenlet's cancelCtx must not register with a cancellable spawn
+	// ctx (it would stay in the parent's children map for the parent's whole
+	// life), so it gets the spawn ctx's values only; cancellation is wired
+	// separately below.
+	values := ctx
+	if ctx.Done() != nil {
+		if sp, ok := ctx.(*G); ok {
+			values = sp.valuesOnly()
+		} else {
+			values = context.WithoutCancel(ctx)
+		}
+	}
+	g.Context, g.cancel = context.WithCancelCause(values)
 	// Cancelling the spawn ctx kills the greenlet, with the ctx's cause.
 	if sp, ok := ctx.(*G); ok && sp.hub == h && h.linkKid(sp, g) {
 		// The common case, a greenlet spawning with its own ctx: sp's Kill
