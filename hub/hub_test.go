@@ -469,3 +469,38 @@ func TestNewStartsNoGoroutine(t *testing.T) {
 	require.NoError(t, h.Stop(context.Background()))
 	goleak.VerifyNone(t, before)
 }
+
+// A semaphore's subscribers fire once, only when a release leaves a permit
+// free (not when it hands the permit to a waiter), and not after cancel.
+func TestSemaphoreSubscribe(t *testing.T) {
+	s := NewSemaphore(1)
+	require.True(t, s.TryAcquire())
+	var fired, cancelledFired atomic.Int32
+	s.Subscribe(func() { fired.Add(1) })
+	cancel := s.Subscribe(func() { cancelledFired.Add(1) })
+	cancel()
+
+	acquired := make(chan struct{})
+	go func() {
+		assert.NoError(t, s.Acquire(context.Background()))
+		close(acquired)
+	}()
+	for {
+		s.p.mu.Lock()
+		n := s.p.waiters.n
+		s.p.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		runtime.Gosched()
+	}
+	s.Release() // handed to the waiter: still no free permit
+	<-acquired
+	assert.Zero(t, fired.Load())
+	s.Release() // now a permit is free
+	assert.Equal(t, int32(1), fired.Load())
+	s.Release() // over-release (allowed for Semaphore): subscribers fired once only
+	assert.Equal(t, int32(1), fired.Load())
+	assert.Zero(t, cancelledFired.Load())
+	assert.PanicsWithValue(t, "hub: Subscribe with a nil function", func() { s.Subscribe(nil) })
+}

@@ -28,6 +28,7 @@ type permits struct {
 	mu      sync.Mutex
 	taken   int
 	waiters waitList[struct{}]
+	subs    waitList[struct{}] // Subscribe callbacks, fired when a permit frees
 }
 
 func (p *permits) acquire(ctx context.Context, size int, reason string) error {
@@ -55,15 +56,47 @@ func (p *permits) tryAcquire(size int) bool {
 // refused and reported as false.
 func (p *permits) release(bounded bool) bool {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.waiters.wakeFirst(nil) != nil {
+		p.mu.Unlock()
 		return true // the permit passed to the waiter: taken is unchanged
 	}
 	if bounded && p.taken <= 0 {
+		p.mu.Unlock()
 		return false
 	}
 	p.taken--
+	// A permit is free now: every subscriber is told, once, outside the lock.
+	var fire []func()
+	for n := p.subs.pop(); n != nil; n = p.subs.pop() {
+		fire = append(fire, n.fn)
+	}
+	p.mu.Unlock()
+	for _, fn := range fire {
+		fn()
+	}
 	return true
+}
+
+// subscribe calls fn once a permit is free: at once if one is, else at the
+// release that frees one. cancel removes a subscription that has not fired.
+func (p *permits) subscribe(size int, fn func()) (cancel func()) {
+	if fn == nil {
+		panic("hub: Subscribe with a nil function")
+	}
+	p.mu.Lock()
+	if p.taken < size {
+		p.mu.Unlock()
+		fn()
+		return func() {}
+	}
+	n := &waitNode[struct{}]{fn: fn}
+	p.subs.push(n)
+	p.mu.Unlock()
+	return func() {
+		p.mu.Lock()
+		p.subs.remove(n)
+		p.mu.Unlock()
+	}
 }
 
 func (p *permits) available(size int) int {
@@ -101,6 +134,15 @@ func (s *semaphore) TryAcquire() bool { return s.p.tryAcquire(s.size) }
 
 // Available returns the number of free permits (gevent's counter).
 func (s *semaphore) Available() int { return s.p.available(s.size) }
+
+// Ready reports whether a permit is free, so that spawn.Wait and IWait can
+// wait on a semaphore (gevent's wait([sem])). It never blocks.
+func (s *semaphore) Ready() bool { return s.Available() > 0 }
+
+// Subscribe calls fn (which must not block) once a permit is free: at once
+// if one is, else when a release frees one rather than handing it to a
+// waiter. It does not take the permit. cancel removes the subscription.
+func (s *semaphore) Subscribe(fn func()) (cancel func()) { return s.p.subscribe(s.size, fn) }
 
 // Semaphore is a counting semaphore, gevent's Semaphore: Acquire takes one
 // of its permits, blocking while none is free, and Release returns one,
@@ -154,6 +196,15 @@ func (l *Lock) Lock(ctx context.Context) error { return l.p.acquire(ctx, 1, "loc
 
 // TryLock locks l if it is free and reports whether it did. It never blocks.
 func (l *Lock) TryLock() bool { return l.p.tryAcquire(1) }
+
+// Ready reports whether l is unlocked, so that spawn.Wait and IWait can wait
+// on a lock. It never blocks.
+func (l *Lock) Ready() bool { return l.p.available(1) > 0 }
+
+// Subscribe calls fn (which must not block) once l is unlocked: at once if it
+// is, else when an Unlock leaves it free rather than handing it to a waiter.
+// It does not lock l. cancel removes the subscription.
+func (l *Lock) Subscribe(fn func()) (cancel func()) { return l.p.subscribe(1, fn) }
 
 // Unlock unlocks l, handing it to the longest waiter if there is one. It
 // returns ErrNotLocked if l is not locked. It never blocks.

@@ -694,3 +694,39 @@ func TestWaitOnPrimitivesAndLinkTargets(t *testing.T) {
 		return nil
 	})
 }
+
+// gevent items 27 and 65: semaphores and locks can be waited on; waiting on a
+// free one returns at once; a release that frees a permit wakes the waiter.
+func TestWaitOnSemaphoresAndLocks(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		free := hub.NewSemaphore(1)
+		got := spawn.Wait(ctx, []spawn.Waitable{free}, 0)
+		assert.Len(t, got, 1, "a free semaphore is ready at once")
+
+		s1, s2 := hub.NewSemaphore(1), hub.NewSemaphore(1)
+		require.NoError(t, s1.Acquire(ctx))
+		require.NoError(t, s2.Acquire(ctx))
+		var lock hub.Lock
+		require.NoError(t, lock.Lock(ctx))
+		spawn.Spawn(ctx, func(ctx context.Context) (int, error) {
+			_ = hub.Sleep(ctx, 5*time.Millisecond)
+			s2.Release()
+			_ = hub.Sleep(ctx, 5*time.Millisecond)
+			return 0, lock.Unlock()
+		})
+		var order []spawn.Waitable
+		for w := range spawn.IWait(ctx, []spawn.Waitable{s1, &lock, s2}) {
+			order = append(order, w)
+			if len(order) == 2 {
+				break
+			}
+		}
+		require.Len(t, order, 2)
+		assert.Same(t, s2, order[0])
+		assert.Same(t, &lock, order[1])
+		assert.False(t, s1.Ready())
+		s1.Release()
+		assert.True(t, s1.Ready())
+		return nil
+	})
+}
