@@ -263,7 +263,7 @@ func TestIMapCooperativeInput(t *testing.T) {
 
 		// A queue-like input: one item now, the end signalled 100ms later by
 		// another greenlet.
-		var stop event
+		var stop hub.Event
 		spawn.SpawnLater(ctx, 100*time.Millisecond, func(context.Context) (int, error) { stop.Set(); return 0, nil })
 		queue := func(yield func(int) bool) {
 			if yield(123) {

@@ -56,36 +56,6 @@ func sleeper(d time.Duration) func(context.Context) (int, error) {
 	return func(ctx context.Context) (int, error) { return 0, hub.Sleep(ctx, d) }
 }
 
-// event is a minimal cooperative event on hub.Waiter, for tests.
-type event struct {
-	mu  sync.Mutex
-	set bool
-	ws  []*hub.Waiter
-}
-
-func (e *event) Set() {
-	e.mu.Lock()
-	e.set = true
-	ws := e.ws
-	e.ws = nil
-	e.mu.Unlock()
-	for _, w := range ws {
-		w.Wake()
-	}
-}
-
-func (e *event) Wait(ctx context.Context) error {
-	e.mu.Lock()
-	if e.set {
-		e.mu.Unlock()
-		return nil
-	}
-	w := hub.NewWaiter(ctx)
-	e.ws = append(e.ws, w)
-	e.mu.Unlock()
-	return w.Park(ctx, "event")
-}
-
 // gevent item 29: apply returns the value or the error; two tasks in Pool(2)
 // synchronising on an event log cons1, prod, cons2.
 func TestApply(t *testing.T) {
@@ -104,12 +74,12 @@ func TestApply(t *testing.T) {
 		require.ErrorAs(t, err, &pe)
 		assert.Equal(t, "oops", pe.Value)
 
-		var evt event
+		var evt hub.Event
 		var log []string
 		done, err := pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
 			log = append(log, "cons1")
-			if err := evt.Wait(ctx); err != nil {
-				return 0, err
+			if !evt.Wait(ctx) {
+				return 0, context.Cause(ctx)
 			}
 			log = append(log, "cons2")
 			return 0, nil
@@ -147,9 +117,9 @@ func TestApplyReentrant(t *testing.T) {
 		assert.Equal(t, 6, v)
 		assert.Same(t, outer, inner)
 
-		var evt event
+		var evt hub.Event
 		pool.ApplyAsync(ctx, p, func(context.Context) (int, error) { evt.Set(); return 0, nil }, nil)
-		require.NoError(t, evt.Wait(ctx))
+		require.True(t, evt.Wait(ctx))
 
 		// A map item of a full pool applying on the same pool runs inline too.
 		out, err := pool.Map(ctx, p, []int{1, 2, 3}, func(ctx context.Context, x int) (int, error) {
