@@ -43,7 +43,7 @@ type qcore[T any] struct {
 	mu         sync.Mutex
 	kind       qkind
 	buf        store[T] // nil on a Channel
-	fifo       *ring[T] // buf, when it is a ring: called directly, without the interface, on the hot path
+	fifo       *fifo[T] // buf, when it is a ring: called directly, without the interface, on the hot path
 	n          int      // items in buf, kept here to spare the hot path calls through the interface
 	limit      int      // most items buf may hold; math.MaxInt when unbounded
 	getters    waitList[T]
@@ -253,7 +253,7 @@ type Queue[T any] struct {
 // capacity 0 means unbounded (gevent: maxsize None). A negative capacity is
 // a programming error and panics.
 func NewQueue[T any](capacity int) *Queue[T] {
-	return newQueue[T](capacity, &ring[T]{})
+	return newQueue[T](capacity, &fifo[T]{})
 }
 
 // NewLifoQueue returns an empty last-in, first-out queue (gevent's
@@ -284,7 +284,7 @@ func newQueue[T any](capacity int, buf store[T]) *Queue[T] {
 		panic(fmt.Sprintf("hub: negative queue capacity %d", capacity))
 	}
 	q := &Queue[T]{qcore[T]{kind: qBuffered, buf: buf, limit: capacity}}
-	q.fifo, _ = buf.(*ring[T])
+	q.fifo, _ = buf.(*fifo[T])
 	if capacity == 0 {
 		q.limit = math.MaxInt
 	}

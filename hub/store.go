@@ -1,5 +1,7 @@
 package hub
 
+import "github.com/gevent-go/gevent/internal/ring"
+
 // store is the buffer behind a Queue: it decides the order in which items
 // come out (FIFO, LIFO, priority). Methods are called under the queue's lock;
 // the queue counts the items itself and calls pop and peek only when there
@@ -10,43 +12,13 @@ type store[T any] interface {
 	peek() T
 }
 
-// ring is a FIFO store: a power-of-two ring buffer that grows by doubling,
-// so steady-state puts and gets allocate nothing.
-type ring[T any] struct {
-	buf  []T
-	head int
-	n    int
-}
+// fifo is the FIFO store: the shared ring buffer, so steady-state puts and
+// gets allocate nothing.
+type fifo[T any] struct{ ring.Ring[T] }
 
-func (r *ring[T]) push(v T) {
-	if r.n == len(r.buf) {
-		r.grow()
-	}
-	r.buf[(r.head+r.n)&(len(r.buf)-1)] = v
-	r.n++
-}
-
-func (r *ring[T]) grow() {
-	size := 2 * len(r.buf)
-	if size == 0 {
-		size = 8
-	}
-	buf := make([]T, size)
-	m := copy(buf, r.buf[r.head:])
-	copy(buf[m:], r.buf[:r.head])
-	r.buf, r.head = buf, 0
-}
-
-func (r *ring[T]) pop() T {
-	var zero T
-	v := r.buf[r.head]
-	r.buf[r.head] = zero // let the item be collected
-	r.head = (r.head + 1) & (len(r.buf) - 1)
-	r.n--
-	return v
-}
-
-func (r *ring[T]) peek() T { return r.buf[r.head] }
+func (f *fifo[T]) push(v T) { f.Push(v) }
+func (f *fifo[T]) pop() T   { return f.Pop() }
+func (f *fifo[T]) peek() T  { return f.Peek() }
 
 // stack is a LIFO store.
 type stack[T any] struct{ s []T }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gevent-go/gevent/internal/ring"
+
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/spawn"
 )
@@ -156,20 +158,20 @@ type engine[T, R any] struct {
 
 	mu       sync.Mutex
 	slice    bool
-	items    []T     // a slice input
-	queue    ring[T] // iterator input read and not yet claimed
-	total    int     // items known
+	items    []T          // a slice input
+	queue    ring.Ring[T] // iterator input read and not yet claimed
+	total    int          // items known
 	claimed  int
 	finished int
 	read     int  // results handed to the loop body
 	final    bool // the whole input is read
 	inputErr error
-	out      []R              // collect: results by index
-	results  ring[outcome[R]] // ordered: claimed and unread, by index; unordered: finished and unread
-	workers  int              // spawned, not yet dead
-	yielding int              // workers in yieldLocked
-	spare    int              // asked for, not yet claiming (slot requested, or spawned and not yet running)
-	req      *slotReq         // the latest slot request, to withdraw at shutdown
+	out      []R                   // collect: results by index
+	results  ring.Ring[outcome[R]] // ordered: claimed and unread, by index; unordered: finished and unread
+	workers  int                   // spawned, not yet dead
+	yielding int                   // workers in yieldLocked
+	spare    int                   // asked for, not yet claiming (slot requested, or spawned and not yet running)
+	req      *slotReq              // the latest slot request, to withdraw at shutdown
 	stopped  bool
 	broke    bool  // the loop body returned false
 	err      error // why the map stopped early
@@ -251,7 +253,7 @@ func (e *engine[T, R]) feed(ctx context.Context, in any, yield func(R, error) bo
 // the next and no result waits for the loop body, pumps.
 func (e *engine[T, R]) push(ctx context.Context, v T, yield func(R, error) bool) bool {
 	e.mu.Lock()
-	e.queue.push(v)
+	e.queue.Push(v)
 	e.total++
 	if e.mode == collect {
 		if len(e.out) == cap(e.out) {
@@ -362,7 +364,7 @@ func (e *engine[T, R]) pump(ctx context.Context, yield func(R, error) bool) bool
 }
 
 func (e *engine[T, R]) resultReadyLocked() bool {
-	return e.mode != collect && e.results.len() > 0 && (e.mode == unordered || e.results.at(0).done)
+	return e.mode != collect && e.results.Len() > 0 && (e.mode == unordered || e.results.At(0).done)
 }
 
 // nextLocked takes the next result for the loop body, if one is ready.
@@ -371,12 +373,12 @@ func (e *engine[T, R]) nextLocked() (outcome[R], bool) {
 		return outcome[R]{}, false
 	}
 	e.read++
-	return e.results.pop(), true
+	return e.results.Pop(), true
 }
 
 // roomLocked reports whether the caller may read another item of the input.
 func (e *engine[T, R]) roomLocked() bool {
-	return e.queue.len() < e.ahead && (e.cap == 0 || e.total-e.read < e.cap)
+	return e.queue.Len() < e.ahead && (e.cap == 0 || e.total-e.read < e.cap)
 }
 
 func (e *engine[T, R]) claimableLocked() bool {
@@ -393,10 +395,10 @@ func (e *engine[T, R]) claimLocked() (idx int, v T, ok bool) {
 	if e.slice {
 		v = e.items[idx]
 	} else {
-		v = e.queue.pop()
+		v = e.queue.Pop()
 	}
 	if e.mode == ordered {
-		e.results.push(outcome[R]{})
+		e.results.Push(outcome[R]{})
 	}
 	return idx, v, true
 }
@@ -411,9 +413,9 @@ func (e *engine[T, R]) completeLocked(idx int, v R, err error) {
 		}
 		e.out[idx] = v
 	case ordered:
-		*e.results.at(idx - e.read) = outcome[R]{v: v, err: err, done: true}
+		*e.results.At(idx - e.read) = outcome[R]{v: v, err: err, done: true}
 	case unordered:
-		e.results.push(outcome[R]{v: v, err: err, done: true})
+		e.results.Push(outcome[R]{v: v, err: err, done: true})
 	}
 	e.wakeLocked()
 }
@@ -426,7 +428,7 @@ func (e *engine[T, R]) wakeLocked() {
 	ready := e.stopped || e.resultReadyLocked() ||
 		e.final && e.finished == e.total ||
 		// Refill at half the read-ahead, so switches come in batches.
-		!e.final && e.queue.len() <= e.ahead/2 && (e.cap == 0 || e.total-e.read < e.cap) ||
+		!e.final && e.queue.Len() <= e.ahead/2 && (e.cap == 0 || e.total-e.read < e.cap) ||
 		e.self != nil && e.workers == 0 && e.claimableLocked()
 	if ready {
 		w := e.w
@@ -555,7 +557,7 @@ func (e *engine[T, R]) work(ctx context.Context) error {
 		// greenlet per item would let the other ready greenlets in between:
 		// yield once the worker has run for a time slice, and when results
 		// pile up for the loop body.
-		if due || e.mode != collect && e.results.len() >= resultBatch {
+		if due || e.mode != collect && e.results.Len() >= resultBatch {
 			if !e.yieldLocked(ctx) {
 				break
 			}

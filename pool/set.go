@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/gevent-go/gevent/internal/ring"
+
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/spawn"
 )
@@ -55,9 +57,9 @@ type set struct {
 	mu         sync.Mutex
 	members    map[*hub.G]*entry
 	head, tail *entry
-	used       int            // slots held by members or handed to a grant
-	reqs       ring[*slotReq] // FIFO; may hold settled requests, skipped
-	queued     int            // unsettled requests in reqs
+	used       int                 // slots held by members or handed to a grant
+	reqs       ring.Ring[*slotReq] // FIFO; may hold settled requests, skipped
+	queued     int                 // unsettled requests in reqs
 	joiners    []joiner
 	avail      []*hub.Waiter // WaitAvailable callers
 }
@@ -121,7 +123,7 @@ func (s *set) request(grant func()) (r *slotReq, now bool) {
 }
 
 func (s *set) pushLocked(r *slotReq) {
-	s.reqs.push(r)
+	s.reqs.Push(r)
 	s.queued++
 }
 
@@ -142,11 +144,11 @@ func (s *set) withdrawLocked(r *slotReq) bool {
 	// Settled requests stay in the ring until popped; compact it when they
 	// dominate, so a pool whose head request never moves (size 0) does not
 	// grow with every caller that gave up.
-	if dead := s.reqs.len() - s.queued; dead > 32 && dead > s.queued {
-		var live ring[*slotReq]
-		for s.reqs.len() > 0 {
-			if q := s.reqs.pop(); !q.settled {
-				live.push(q)
+	if dead := s.reqs.Len() - s.queued; dead > 32 && dead > s.queued {
+		var live ring.Ring[*slotReq]
+		for s.reqs.Len() > 0 {
+			if q := s.reqs.Pop(); !q.settled {
+				live.Push(q)
 			}
 		}
 		s.reqs = live
@@ -158,7 +160,7 @@ func (s *set) withdrawLocked(r *slotReq) bool {
 // A grant it returns must be called after unlocking.
 func (s *set) releaseLocked() (grant func()) {
 	for s.queued > 0 {
-		r := s.reqs.pop()
+		r := s.reqs.Pop()
 		if r.settled {
 			continue
 		}
