@@ -124,12 +124,13 @@ type G struct {
 	killDone  bool          // the kill panic was raised already
 	killed    atomic.Bool
 	deadCh    chan struct{} // closed at death; lazily made
-	deadMu    sync.Mutex
 	deadClose bool
 
-	localMu sync.Mutex
-	locals  map[any]any
-	values  atomic.Pointer[context.Context] // valuesOnly's cache
+	// mu guards the fields touched rarely and from any goroutine: the dead
+	// channel and the locals.
+	mu     sync.Mutex
+	locals map[any]any
+	values atomic.Pointer[context.Context] // valuesOnly's cache
 }
 
 // Value returns the greenlet for the hub's own key and defers to the embedded
@@ -193,8 +194,8 @@ func (g *G) Killed() bool { return g.killed.Load() }
 // Dead returns a channel closed once the greenlet has ended and its Task.Done
 // has returned. It does not block.
 func (g *G) Dead() <-chan struct{} {
-	g.deadMu.Lock()
-	defer g.deadMu.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.deadCh == nil {
 		g.deadCh = make(chan struct{})
 		if g.deadClose {
@@ -205,12 +206,12 @@ func (g *G) Dead() <-chan struct{} {
 }
 
 func (g *G) markDead() {
-	g.deadMu.Lock()
+	g.mu.Lock()
 	g.deadClose = true
 	if g.deadCh != nil {
 		close(g.deadCh)
 	}
-	g.deadMu.Unlock()
+	g.mu.Unlock()
 }
 
 // ErrKilled is the cause of a default kill. A greenlet killed with it counts
@@ -289,8 +290,8 @@ func Current(ctx context.Context) *G {
 // LoadLocal returns the greenlet-local value stored under key. The local
 // package builds Local[T] on it.
 func (g *G) LoadLocal(key any) (any, bool) {
-	g.localMu.Lock()
-	defer g.localMu.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	v, ok := g.locals[key]
 	return v, ok
 }
@@ -300,8 +301,8 @@ func (g *G) LoadLocal(key any) (any, bool) {
 // a method InheritLocal() bool that returns true is copied into every
 // greenlet this one spawns, at spawn time.
 func (g *G) StoreLocal(key, v any) {
-	g.localMu.Lock()
-	defer g.localMu.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	if State(g.state.Load()) == StateDead {
 		return
 	}
@@ -313,8 +314,8 @@ func (g *G) StoreLocal(key, v any) {
 
 // DeleteLocal removes the greenlet-local value stored under key.
 func (g *G) DeleteLocal(key any) {
-	g.localMu.Lock()
-	defer g.localMu.Unlock()
+	g.mu.Lock()
+	defer g.mu.Unlock()
 	delete(g.locals, key)
 }
 
@@ -328,8 +329,8 @@ type inheritable interface{ InheritLocal() bool }
 
 // inheritLocals copies the spawner's inheritable locals into g.
 func (g *G) inheritLocals(from *G) {
-	from.localMu.Lock()
-	defer from.localMu.Unlock()
+	from.mu.Lock()
+	defer from.mu.Unlock()
 	for k, v := range from.locals {
 		if ik, ok := k.(inheritable); ok && ik.InheritLocal() {
 			if g.locals == nil {
@@ -341,9 +342,9 @@ func (g *G) inheritLocals(from *G) {
 }
 
 func (g *G) dropLocals() {
-	g.localMu.Lock()
+	g.mu.Lock()
 	g.locals = nil
-	g.localMu.Unlock()
+	g.mu.Unlock()
 }
 
 // Detach returns a ctx with ctx's values, deadline and cancellation but

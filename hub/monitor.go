@@ -41,10 +41,12 @@ type monitor struct {
 	// the monitor samples it and times how long it has stayed unchanged, so
 	// a switch costs no clock read. A stall is seen at most one sampling
 	// period late.
-	seq     []atomic.Uint64
+	seq []atomic.Uint64
+	// started is set, under mu, when the goroutine starts; it is never
+	// cleared, so it doubles as the lock-free fast path of ensure. The
+	// goroutine runs while started && !stopped.
 	started atomic.Bool
 	mu      sync.Mutex
-	running bool
 	stopped bool
 	stopCh  chan struct{}
 	doneCh  chan struct{}
@@ -70,10 +72,9 @@ func (m *monitor) ensure() {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.running || m.stopped {
+	if m.started.Load() || m.stopped {
 		return
 	}
-	m.running = true
 	m.started.Store(true)
 	m.stopCh = make(chan struct{})
 	m.doneCh = make(chan struct{})
@@ -82,9 +83,8 @@ func (m *monitor) ensure() {
 
 func (m *monitor) stop() {
 	m.mu.Lock()
+	running := m.started.Load() && !m.stopped
 	m.stopped = true
-	running := m.running
-	m.running = false
 	m.mu.Unlock()
 	if running {
 		close(m.stopCh)

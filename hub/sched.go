@@ -189,7 +189,7 @@ func (g *G) StartLater(d time.Duration) error {
 	g.state.Store(int32(StateReady)) // killable as a queued, never-run greenlet
 	g.delayed = true
 	h.mu.Unlock()
-	h.tm.add(h, d, func() { h.startDelayed(g) }, nil)
+	h.tm.add(d, func() { h.startDelayed(g) }, nil)
 	return nil
 }
 

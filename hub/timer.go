@@ -18,7 +18,6 @@ type timers struct {
 	rt      *time.Timer
 	armedAt int64 // deadline the runtime timer is armed for; 0 if unarmed
 	stopped bool
-	hub     *Hub
 }
 
 type timerEntry struct {
@@ -63,10 +62,9 @@ func (t *timers) init() {
 
 // add schedules fn (or w.Wake, if w is not nil) to run after d on the
 // timer's goroutine. fn must not block.
-func (t *timers) add(h *Hub, d time.Duration, fn func(), w *Waiter) *timerEntry {
+func (t *timers) add(d time.Duration, fn func(), w *Waiter) *timerEntry {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.hub = h
 	t.seq++
 	e := &timerEntry{when: int64(time.Since(t.epoch) + d), seq: t.seq, fn: fn, w: w}
 	heap.Push(&t.h, e)
@@ -159,7 +157,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		}
 	}
 	w := &Waiter{g: g}
-	e := g.hub.tm.add(g.hub, d, nil, w)
+	e := g.hub.tm.add(d, nil, w)
 	err := w.Wait(ctx, "sleep")
 	if err != nil {
 		g.hub.tm.remove(e)
