@@ -2,12 +2,10 @@ package monkey_test
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -16,32 +14,22 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/leaktest"
 	"github.com/gevent-go/gevent/monkey"
 	"github.com/gevent-go/gevent/netpoll"
 )
 
+// TestMain stops the default hub (used by the example and the late-patch
+// test), closes idle connections and stops the gnet engine NetpollDial
+// started before checking for leaked goroutines.
 func TestMain(m *testing.M) {
-	// IgnoreCurrent: ants starts its package-level default pool at init; every
-	// goroutine a test leaves behind is still caught. The default hub (used by
-	// the example and the late-patch test) is stopped before the check.
-	ignore := goleak.IgnoreCurrent()
-	code := m.Run()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	hub.Default().Stop(ctx)
-	closeIdle(http.DefaultTransport)
-	netpoll.Shutdown(ctx) // the shared gnet engine NetpollDial started
-	cancel()
-	if code == 0 {
-		if err := goleak.Find(ignore); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	leaktest.Main(m, leaktest.StopDefaultHub, func(context.Context) error {
+		closeIdle(http.DefaultTransport)
+		return nil
+	}, netpoll.Shutdown)
 }
 
 // newHub returns a hub (P = 1 unless opts say otherwise) stopped at the end

@@ -9,9 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"go.uber.org/goleak"
-
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/leaktest"
 )
 
 func TestMain(m *testing.M) {
@@ -19,27 +18,7 @@ func TestMain(m *testing.M) {
 		idleClient(spec) // the client process of BenchmarkIdleConnMemory
 		return
 	}
-	// gnet's package init starts an ants pool that lives for the process;
-	// ignore the goroutines that exist before any test runs.
-	ignore := goleak.IgnoreCurrent()
-	code := m.Run()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := hub.Default().Stop(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "stopping the default hub:", err)
-		code = 1
-	}
-	if err := Shutdown(ctx); err != nil {
-		fmt.Fprintln(os.Stderr, "netpoll shutdown:", err)
-		code = 1
-	}
-	if code == 0 {
-		if err := goleak.Find(ignore); err != nil {
-			fmt.Fprintln(os.Stderr, "goleak:", err)
-			code = 1
-		}
-	}
-	os.Exit(code)
+	leaktest.Main(m, leaktest.StopDefaultHub, Shutdown)
 }
 
 // backends runs f against both connection backends.

@@ -3,8 +3,6 @@ package pool_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"sort"
 	"sync"
 	"testing"
@@ -13,30 +11,17 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/internal/hubtest"
+	"github.com/gevent-go/gevent/internal/leaktest"
 	"github.com/gevent-go/gevent/pool"
 	"github.com/gevent-go/gevent/spawn"
 )
 
-func TestMain(m *testing.M) {
-	// IgnoreCurrent: ants starts its package-level default pool at init; the
-	// hubs never use it, and every goroutine a test leaves behind is caught.
-	before := goleak.IgnoreCurrent()
-	code := m.Run()
-	// The examples run on the default hub.
-	if err := hub.Default().Stop(context.Background()); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		code = 1
-	}
-	if err := goleak.Find(before); code == 0 && err != nil {
-		fmt.Fprintln(os.Stderr, "goleak:", err)
-		code = 1
-	}
-	os.Exit(code)
-}
+// TestMain stops the default hub (the examples run on it) before checking
+// for leaked goroutines.
+func TestMain(m *testing.M) { leaktest.Main(m, leaktest.StopDefaultHub) }
 
 // run runs body as the main greenlet of a fresh hub inside a synctest bubble,
 // so sleeps take no real time and elapsed times are exact; the hub is
