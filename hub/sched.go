@@ -561,15 +561,8 @@ func (h *Hub) unpark(g *G, w *Waiter) {
 // here; otherwise it returns ctx's cause if ctx is done, else nil.
 func Yield(ctx context.Context) error {
 	g := running(ctx)
-	if g == nil {
-		if ctx.Err() != nil {
-			return context.Cause(ctx)
-		}
-		return nil
-	}
-	g.checkKill()
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
+	if err := Checkpoint(ctx); g == nil || err != nil {
+		return err
 	}
 	h := g.hub
 	h.mu.Lock()
@@ -581,11 +574,7 @@ func Yield(ctx context.Context) error {
 	h.mu.Unlock()
 	h.dispatch(n, fresh)
 	<-g.wakeCh
-	g.checkKill()
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	return nil
+	return Checkpoint(ctx)
 }
 
 // Blocking runs fn off the run token on the calling goroutine: the calling
