@@ -323,13 +323,18 @@ func (s *StreamServer) stopWithin(ctx context.Context, d time.Duration) {
 
 // Stop stops the server: it closes the listener, so new connections are
 // refused at once, and parks the calling greenlet until the running handlers
-// return or ctx ends; then it kills the handlers still running, with cause
-// ErrServerStopped, and waits up to a second more for them to end. Each
-// handler's connection is closed as it ends. Stop returns nil if every
-// handler finished in time, or an error wrapping ctx's cause that says how
-// many were killed. Stop is idempotent; a Stop during another waits for
-// that one. A handler may stop its own server: Stop then does not wait for
-// (or kill) the calling handler.
+// return or ctx ends, or, if ctx has no deadline, until the server's stop
+// timeout (WithStopTimeout, default DefaultStopTimeout: gevent's
+// stop_timeout) passes. Then it kills the handlers still running, with
+// cause ErrServerStopped, and waits up to a second (killGrace) more for them
+// to end; the connections of those that still run then (stuck where a kill
+// cannot land, such as a wait that ignores their ctx) are closed, and Stop
+// returns regardless. Each handler's connection is closed as it ends. Stop
+// returns nil if every handler finished in time, or an error wrapping the
+// cause of the wait's end (context.DeadlineExceeded for the stop timeout)
+// that says how many were killed. Stop is idempotent; a Stop during another
+// waits for that one. A handler may stop its own server: Stop then does not
+// wait for (or kill) the calling handler.
 func (s *StreamServer) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.state {
@@ -349,6 +354,11 @@ func (s *StreamServer) Stop(ctx context.Context) error {
 	s.slot.wakeAll()
 	s.mu.Unlock()
 
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.cfg.stopTimeout)
+		defer cancel()
+	}
 	_ = s.ln.Close()
 	s.acceptor.Kill(ErrServerStopped)
 	self := hub.Current(ctx)
@@ -362,7 +372,9 @@ func (s *StreamServer) Stop(ctx context.Context) error {
 		cancel()
 		err = fmt.Errorf("netpoll: stop: killed %d handlers: %w", n, context.Cause(ctx))
 		if left != nil {
-			err = fmt.Errorf("netpoll: stop: killed %d handlers, some did not end within %v: %w", n, killGrace, context.Cause(ctx))
+			stuck := s.abortConns(self)
+			err = fmt.Errorf("netpoll: stop: killed %d handlers, %d did not end within %v (their connections are closed): %w",
+				n, stuck, killGrace, context.Cause(ctx))
 		}
 	}
 	s.mu.Lock()
@@ -370,6 +382,23 @@ func (s *StreamServer) Stop(ctx context.Context) error {
 	s.ended.wakeAll()
 	s.mu.Unlock()
 	return err
+}
+
+// abortConns closes the connections of the handlers still running but
+// self's, and says how many there were.
+func (s *StreamServer) abortConns(self *hub.G) int {
+	s.mu.Lock()
+	var conns []*Conn
+	for rec := range s.handlers {
+		if self == nil || rec.g != self {
+			conns = append(conns, rec.conn)
+		}
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.c.abort()
+	}
+	return len(conns)
 }
 
 // stopNow stops the server without waiting: it closes the listener and

@@ -895,3 +895,56 @@ func TestStartOnStoppedHub(t *testing.T) {
 		t.Fatalf("Stop: %v", err)
 	}
 }
+
+// TestStopBoundedWithoutDeadline: Stop with a ctx that has no deadline is
+// bounded by the server's stop timeout (gevent's stop_timeout): an idle
+// keep-alive client's handler, parked in Read, is killed when it passes and
+// its connection closed; a handler stuck where a kill cannot reach (off its
+// run token in a wait that ignores its ctx) is given up on after the kill
+// grace, and its connection closed too. Without the option the default,
+// DefaultStopTimeout, applies.
+func TestStopBoundedWithoutDeadline(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		opts    []Option
+		timeout time.Duration
+		stuck   bool
+	}{
+		{"idle keep-alive client", []Option{WithStopTimeout(200 * time.Millisecond)}, 200 * time.Millisecond, false},
+		{"stuck handler", []Option{WithStopTimeout(200 * time.Millisecond)}, 200 * time.Millisecond, true},
+		{"default stop timeout", nil, DefaultStopTimeout, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHub(t)
+			ls := &lineServer{release: make(chan struct{})}
+			defer close(ls.release) // lets the stuck handler's goroutine end
+			s := newServer(t, h, ls.handle, tc.opts...)
+			clients := []net.Conn{holdConn(t, s.Addr().String(), "stuck")} // parked in Read: a keep-alive client
+			if tc.stuck {
+				clients = append(clients, holdConn(t, s.Addr().String(), "hold")) // blocked off its token, deaf to kills
+			}
+			start := time.Now()
+			err := s.Stop(context.Background())
+			el := time.Since(start)
+			if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+				t.Fatalf("Stop: %v, want the stop timeout's error", err)
+			}
+			bound := tc.timeout + time.Second
+			if tc.stuck {
+				bound += killGrace
+				if !strings.Contains(err.Error(), "did not end") {
+					t.Fatalf("Stop: %v, want it to say a handler did not end", err)
+				}
+			}
+			if el < tc.timeout || el > bound {
+				t.Fatalf("Stop took %v, want between %v and %v", el, tc.timeout, bound)
+			}
+			for i, c := range clients {
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+					t.Fatalf("client %d's connection: %v, want it closed", i, err)
+				}
+			}
+		})
+	}
+}
