@@ -2,7 +2,11 @@ package netpoll
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
+	"os"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -29,7 +33,7 @@ import (
 // When the bound ctx is done, or its greenlet is killed, a blocked Read or
 // Write returns at once (a kill lands there, see package hub) and the
 // connection stays open and consistent: a Read consumed nothing, a Write
-// reports the bytes it accepted, which will be sent.
+// reports the bytes the kernel took, which will be sent.
 type Conn struct {
 	c   connImpl
 	ctx context.Context
@@ -40,6 +44,8 @@ type Conn struct {
 type connImpl interface {
 	read(ctx context.Context, p []byte) (int, error)
 	write(ctx context.Context, p []byte) (int, error)
+	writeTo(ctx context.Context, w io.Writer) (int64, error)
+	closeWrite() error
 	close() error
 	abort()
 	setReadDeadline(t time.Time) error
@@ -78,19 +84,35 @@ func (c *Conn) Context() context.Context { return c.ctx }
 // Concurrent Reads are served in the order they parked.
 func (c *Conn) Read(p []byte) (int, error) { return c.c.read(c.ctx, p) }
 
-// Write sends p: straight to the socket while nothing is queued, and what
-// the socket does not take is copied and queued; it returns once every byte
-// is sent or queued, so p may be reused at once. Past the write high-water mark (WithWriteHighWater) it parks the
-// calling greenlet until the backlog drains, the write deadline passes, the
-// connection fails, or the bound ctx ends; a kill lands here. On an error it
-// reports how many bytes of p were queued; those are sent.
+// Write writes p to the connection and returns once the kernel has taken
+// every byte, so p may be reused at once; as the standard library's, it
+// holds no output of its own. While the kernel's send buffer is full it
+// parks the calling greenlet until there is room, the write deadline
+// passes, the connection fails, or the bound ctx ends; a kill lands here.
+// On an error it reports how many bytes of p the kernel took; those are
+// sent. Writes are atomic with respect to each other: concurrent Writes
+// (from greenlets or goroutines) take turns, in the order they parked, and
+// never interleave their bytes.
 func (c *Conn) Write(p []byte) (int, error) { return c.c.write(c.ctx, p) }
+
+// WriteTo writes what c receives to w until the peer closes (it returns nil
+// then, as io.WriterTo requires) or an error; it implements io.WriterTo, so
+// io.Copy(w, c) uses it. It parks as Read does. On the gnet backend the
+// received bytes go to w straight from the connection's receive buffer, and
+// nothing is held while it waits: io.Copy(c, c) is an echo server that
+// keeps no buffer per idle connection.
+func (c *Conn) WriteTo(w io.Writer) (int64, error) { return c.c.writeTo(c.ctx, w) }
+
+// CloseWrite shuts down the writing side of the connection (the peer reads
+// EOF once it has read everything written before); reading goes on. Later
+// Writes fail. It does not wait for blocked Writes.
+func (c *Conn) CloseWrite() error { return c.c.closeWrite() }
 
 // Close closes the connection; it never blocks. Blocked and later Read and
 // Write calls return an error matching net.ErrClosed, and unread input is
-// dropped. Output already accepted by Write is still delivered, in the
-// background, for up to the linger time (WithLinger), and then the socket
-// closes. Close is idempotent: later calls return nil.
+// dropped. Output Write has handed to the kernel is still delivered, in the
+// background, as by the standard library. Close is idempotent: later calls
+// return nil.
 func (c *Conn) Close() error { return c.c.close() }
 
 // LocalAddr returns the local network address.
@@ -114,9 +136,9 @@ func (c *Conn) SetDeadline(t time.Time) error {
 // blocked. The zero time means no deadline.
 func (c *Conn) SetReadDeadline(t time.Time) error { return c.c.setReadDeadline(t) }
 
-// SetWriteDeadline sets when Write stops waiting for the backlog to drain,
-// as SetReadDeadline does for Read. Bytes Write already accepted are sent
-// regardless.
+// SetWriteDeadline sets when Write stops waiting for the kernel to take its
+// bytes (and for its turn among concurrent Writes), as SetReadDeadline does
+// for Read. Bytes the kernel already took are sent regardless.
 func (c *Conn) SetWriteDeadline(t time.Time) error { return c.c.setWriteDeadline(t) }
 
 // waitList is a FIFO of parked callers, guarded by its owner's lock.
@@ -130,6 +152,20 @@ func (l *waitList) wakeAll() {
 	}
 	clear(*l)
 	*l = (*l)[:0]
+}
+
+// wakeOne wakes the first waiter still waiting, and reports whether there
+// was one.
+func (l *waitList) wakeOne() bool {
+	for len(*l) > 0 {
+		w := (*l)[0]
+		(*l)[0] = nil
+		*l = (*l)[1:]
+		if w.Wake() {
+			return true
+		}
+	}
+	return false
 }
 
 // remove drops w, whose wait ended without a wake-up.
@@ -294,4 +330,121 @@ func (w *idleWatch) stop() {
 	if w.timer != nil {
 		w.timer.Stop()
 	}
+}
+
+// direction is one direction of a socket served by the standard library's
+// poller (the stdlib backend, and the write side of a gnet connection once
+// it waits for the kernel): blocking calls run on the caller's goroutine
+// off its run token (hub.Blocking), and a past deadline interrupts them when
+// their ctx ends. The owner's lock guards user and interrupts.
+type direction struct {
+	op          func([]byte) (int, error)
+	setDeadline func(time.Time) error
+	user        time.Time // the deadline the user set
+	interrupts  int       // calls whose ctx ended and whose op has not yet returned
+}
+
+// do runs d.op off the run token until it completes: for a read, until it
+// returns anything; for a write, until every byte of p is written. While a
+// caller's ctx has ended and its op has not returned, the socket's deadline
+// for d is held in the past (the only way to interrupt a blocked call), and
+// the user's deadline is restored when the last such op returns. Other
+// callers caught by that shared deadline retry. It returns the op's error,
+// or ctx's cause if ctx ended. mu is the owner's lock, not held on entry.
+func (d *direction) do(ctx context.Context, mu *sync.Mutex, reason string, read bool, p []byte) (n int, err error) {
+	if err := hub.Checkpoint(ctx); err != nil {
+		return 0, err
+	}
+	hub.Blocking(ctx, reason, func() {
+		for {
+			var stop func() bool
+			var fired chan struct{}
+			if ctx.Done() != nil {
+				fired = make(chan struct{})
+				stop = context.AfterFunc(ctx, func() {
+					mu.Lock()
+					d.interrupts++
+					_ = d.setDeadline(aLongTimeAgo)
+					mu.Unlock()
+					close(fired)
+				})
+			}
+			var m int
+			m, err = d.op(p[n:])
+			n += m
+			if stop != nil && !stop() {
+				<-fired
+				mu.Lock()
+				if d.interrupts--; d.interrupts == 0 {
+					_ = d.setDeadline(d.user)
+				}
+				mu.Unlock()
+			}
+			if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
+				return
+			}
+			if ctx.Err() != nil {
+				err = context.Cause(ctx)
+				return
+			}
+			mu.Lock()
+			expired := !d.user.IsZero() && !time.Now().Before(d.user)
+			mu.Unlock()
+			if expired || (read && n > 0) {
+				return
+			}
+			runtime.Gosched() // let the interrupted call return and restore the deadline
+		}
+	})
+	return n, err
+}
+
+// setUserLocked records the user's deadline and applies it to the socket
+// unless an interrupted call holds it in the past (it is applied when that
+// call returns). The owner's lock is held.
+func (d *direction) setUserLocked(t time.Time) error {
+	d.user = t
+	if d.interrupts > 0 {
+		return nil
+	}
+	return d.setDeadline(t)
+}
+
+// turn lets one caller at a time through, in the order they parked: the
+// write lock that makes Writes atomic, which greenlets wait for
+// cooperatively. Its owner's lock guards it.
+type turn struct {
+	held    bool
+	waiters waitList
+}
+
+// acquire takes the turn, parking while another caller holds it. check,
+// called with mu held before each try, returns the error that ends the wait
+// (the connection closed, the deadline passed); the owner wakes the waiters
+// when its answer may have changed. mu is not held on entry or return.
+func (t *turn) acquire(ctx context.Context, mu *sync.Mutex, reason string, check func() error) error {
+	for {
+		mu.Lock()
+		if err := check(); err != nil {
+			mu.Unlock()
+			return err
+		}
+		if !t.held {
+			t.held = true
+			mu.Unlock()
+			return nil
+		}
+		if err := t.waiters.park(ctx, mu, reason); err != nil {
+			hub.Checkpoint(ctx)
+			return err
+		}
+	}
+}
+
+// release hands the turn to the first waiter still waiting.
+func (t *turn) release(mu *sync.Mutex) {
+	mu.Lock()
+	t.held = false
+	t.waiters.wakeOne()
+	mu.Unlock()
 }

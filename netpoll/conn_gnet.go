@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -18,77 +19,72 @@ import (
 	"github.com/gevent-go/gevent/hub"
 )
 
-// gconn is a connection whose bytes move through a gnet event loop.
+// gconn is a connection whose received bytes move through a gnet event loop.
 //
-// Only gnet.Conn's concurrency-safe methods (AsyncWrite, Close, EventLoop)
-// are called off the loop. The loop-only ones (Next, Write,
-// OutboundBuffered) are called from the loop's callbacks: OnTraffic,
-// OnClose, the AsyncWrite callback and the drain probe run by
-// EventLoop.Execute. OnClose sets closed under mu on the loop, so a loop
-// callback that finds closed unset under mu may still use the gnet.Conn.
+// Reading: gnet's loop copies what it reads out of its shared read buffer
+// (OnTraffic) into in, a pooled buffer, up to the inbound limit and within
+// the budgets, and wakes the parked readers. A drained buffer goes back to
+// the pool, so an idle connection holds none.
 //
-// Inbound bytes are copied out of gnet's shared read buffer in OnTraffic into
-// in, up to the inbound limit, and parked readers are woken. Write sends
-// straight to the socket while nothing is queued, and copies what the socket
-// refuses into out; one AsyncWrite at a time hands out to the loop, whose
-// callback writes whatever accumulated meanwhile and samples gnet's outbound
-// buffer (onLoop). queuedLocked() = out + inflight + onLoop is what the
-// high-water mark and the graceful close look at; onLoop is exact when
-// sampled and can only be stale-high later (the loop drains it), which costs
-// a queued write where a direct one would do, never order.
+// Writing never goes through gnet. Write writes to the socket from the
+// caller's goroutine, and when the kernel's send buffer is full it waits for
+// room on own, netpoll's pollable duplicate of the socket's descriptor,
+// through the runtime's poller, off its run token (direction.do). So gnet's
+// outbound buffer stays empty, and that matters twice: gnet drops what it
+// holds when it closes a connection, and it closes a connection as soon as
+// the peer shuts down its write side. At that point (OnClose with io.EOF)
+// own keeps the socket open, so Read drains what arrived and then returns
+// io.EOF while Write goes on: half-close, with nothing lost.
+//
+// gnet.Conn's loop-only methods are called only from its loop's callbacks;
+// off the loop only Close and the socket calls (Fd, Dup, setsockopt).
+// gnet closes the descriptor only after OnClose, which takes mu, so while
+// mu is held and gnetDone is unset, gc.Fd() is this connection's socket.
 type gconn struct {
 	cfg          *config
 	laddr, raddr net.Addr
 	idle         idleWatch
+	budgets      []*budget    // charged with the inbound buffer; fixed at adoption
+	held         atomic.Int64 // the inbound buffer charged to the budgets (written under mu)
 
-	mu      sync.Mutex
-	gc      gnet.Conn // set once enrolled
-	in      []byte    // received, unread: in[ioff:]
-	ioff    int
-	rerr    error // what Read returns once in is drained
-	werr    error // what Write returns
-	readers waitList
-	writers waitList
-	rdl     deadline
-	wdl     deadline
-
-	out      []byte // accepted by Write, not yet handed to the loop
-	spare    []byte // a recycled buffer for out
-	inflight []byte // handed to AsyncWrite, callback pending
-	onLoop   int    // gnet's outbound buffer, as last sampled on the loop
-	flushing bool   // an AsyncWrite is pending
-	probing  bool   // a drain probe is scheduled
-	probeGap time.Duration
-	probeT   *time.Timer
-	lingerT  *time.Timer
-
-	opened  bool // OnOpen ran
-	closing bool // Close was called
-	shut    bool // gc.Close was requested
-	closed  bool // OnClose ran: gnet has let go of the connection
-	hooks   closeHooks
+	mu       sync.Mutex
+	gc       gnet.Conn // set once enrolled
+	inp      *[]byte   // the pooled buffer behind in, nil when in is nil
+	in       []byte    // received, unread: in[ioff:]
+	ioff     int
+	rerr     error // what Read returns once in is drained
+	werr     error // what Write returns
+	readers  waitList
+	rdl      deadline
+	wdl      deadline
+	wturn    turn      // Writes take turns
+	own      *os.File  // netpoll's pollable duplicate of the socket, once needed
+	wd       direction // Write's waits on own
+	opened   bool      // OnOpen ran
+	closing  bool      // Close was called
+	shut     bool      // gc.Close was requested
+	wshut    bool      // CloseWrite shut down the write side
+	gnetDone bool      // OnClose ran: gnet has let go of the socket
+	detached bool      // in the detached set: half-open, on own alone
+	done     bool      // fully closed: gnet has let go and own is closed
+	hooks    closeHooks
 }
 
-// recycleCap bounds the buffers a connection keeps between bursts, so an
-// idle connection holds little memory.
-const recycleCap = 64 << 10
-
-// Drain probes sample gnet's outbound buffer while someone waits for it to
-// drain (a parked writer, a lingering close); gnet has no drained event.
-const (
-	minProbeGap = 500 * time.Microsecond
-	maxProbeGap = 20 * time.Millisecond
-)
-
-func adoptGnet(nc net.Conn, cfg *config) (*gconn, error) {
+func adoptGnet(nc net.Conn, cfg *config, b *budget) (*gconn, error) {
 	c := &gconn{cfg: cfg, laddr: nc.LocalAddr(), raddr: nc.RemoteAddr(), idle: idleWatch{d: cfg.idle}}
-	gc, err := enroll(nc, c)
-	if err != nil {
+	c.budgets = append(c.budgets, engineBudget)
+	if b != nil {
+		c.budgets = append(c.budgets, b)
+	}
+	for _, b := range c.budgets {
+		b.join(c)
+	}
+	if err := enroll(nc, c); err != nil {
+		for _, b := range c.budgets {
+			b.leave(c)
+		}
 		return nil, err
 	}
-	c.mu.Lock()
-	c.gc = gc
-	c.mu.Unlock()
 	c.idle.start(func() { c.fail(ErrIdleTimeout) })
 	return c, nil
 }
@@ -98,380 +94,404 @@ func (c *gconn) remoteAddr() net.Addr { return c.raddr }
 
 func (c *gconn) opErr(op string, err error) error { return opError(op, c.laddr, c.raddr, err) }
 
-// queuedLocked is the output not yet in the kernel.
-func (c *gconn) queuedLocked() int { return len(c.out) + len(c.inflight) + c.onLoop }
-
-func (c *gconn) read(ctx context.Context, p []byte) (int, error) {
+// awaitInput parks until c has unread input and returns nil with mu held;
+// or it returns, with mu released, what ends the wait: the connection
+// closed or failed, the peer's EOF (once everything was read), the read
+// deadline, ctx's end. With poll set it does not park: it returns nil with
+// mu held whether or not there is input.
+func (c *gconn) awaitInput(ctx context.Context, poll bool) error {
 	for {
 		c.mu.Lock()
 		switch {
 		case c.closing:
 			c.mu.Unlock()
-			return 0, c.opErr("read", net.ErrClosed)
+			return net.ErrClosed
 		case c.rdl.expired():
 			c.mu.Unlock()
-			return 0, c.opErr("read", os.ErrDeadlineExceeded)
+			return os.ErrDeadlineExceeded
 		case len(c.in) > c.ioff:
-			n := copy(p, c.in[c.ioff:])
-			c.ioff += n
-			if c.ioff == len(c.in) {
-				c.ioff = 0
-				c.in = c.in[:0]
-				if cap(c.in) > recycleCap {
-					c.in = nil
-				}
-			}
-			c.mu.Unlock()
-			c.idle.touch()
-			return n, nil
+			return nil
 		case c.rerr != nil:
 			err := c.rerr
 			c.mu.Unlock()
-			return 0, c.opErr("read", err)
-		case len(p) == 0:
-			c.mu.Unlock()
-			return 0, nil
+			return err
+		case poll:
+			return nil
 		}
 		if err := c.readers.park(ctx, &c.mu, "netpoll.read"); err != nil {
 			hub.Checkpoint(ctx)
-			return 0, c.opErr("read", err)
+			return err
 		}
 	}
 }
 
-func (c *gconn) write(ctx context.Context, p []byte) (int, error) {
-	n := 0
-	for {
-		c.mu.Lock()
-		switch {
-		case c.closing:
-			c.mu.Unlock()
-			return n, c.opErr("write", net.ErrClosed)
-		case c.werr != nil:
-			err := c.werr
-			c.mu.Unlock()
-			return n, c.opErr("write", err)
-		case c.wdl.expired():
-			c.mu.Unlock()
-			return n, c.opErr("write", os.ErrDeadlineExceeded)
-		case n == len(p):
-			c.mu.Unlock()
-			return n, nil
-		}
-		if c.queuedLocked() == 0 && !c.flushing {
-			// Nothing is queued anywhere: try the socket first, as gnet's
-			// own Write does on its loop, and queue only what it refuses.
-			m, err := c.writeDirectLocked(p[n:])
-			n += m
-			if err != nil {
-				c.mu.Unlock()
-				return n, c.opErr("write", err)
-			}
-			if n == len(p) {
-				c.mu.Unlock()
-				c.idle.touch()
-				return n, nil
-			}
-		}
-		if room := c.cfg.highWater - c.queuedLocked(); room > 0 {
-			k := min(room, len(p)-n)
-			if c.out == nil && c.spare != nil {
-				c.out, c.spare = c.spare, nil
-			}
-			c.out = append(c.out, p[n:n+k]...)
-			n += k
-			c.flushLocked()
-			c.mu.Unlock()
-			c.idle.touch()
-			continue
-		}
-		c.armProbeLocked() // this writer is about to wait for the drain
-		if err := c.writers.park(ctx, &c.mu, "netpoll.write"); err != nil {
-			hub.Checkpoint(ctx)
-			return n, c.opErr("write", err)
-		}
+func (c *gconn) read(ctx context.Context, p []byte) (int, error) {
+	if err := c.awaitInput(ctx, len(p) == 0); err != nil {
+		return 0, c.opErr("read", err)
 	}
-}
-
-// writeDirectLocked writes p to the socket from the caller's goroutine. It
-// is called only when no output is queued in netpoll or in gnet (so bytes
-// stay in order) and the connection is open: gnet closes the descriptor only
-// after OnClose, which waits for mu, so the descriptor is this connection's
-// for as long as mu is held. A short write or EAGAIN returns the count
-// without error; the caller queues the rest for the loop, which also arms
-// the writable event. A socket error fails the connection's writes (reads
-// drain what was received, then see it) and is returned.
-func (c *gconn) writeDirectLocked(p []byte) (int, error) {
-	if c.closed || c.closing {
-		return 0, nil
+	n := copy(p, c.in[c.ioff:])
+	c.ioff += n
+	if c.ioff == len(c.in) {
+		c.releaseInLocked()
 	}
-	fd := c.gc.Fd()
-	n := 0
-	for n < len(p) {
-		m, err := unix.Write(fd, p[n:])
-		switch {
-		case err == nil:
-			n += m
-			continue
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			return n, nil
-		}
-		err = os.NewSyscallError("write", err)
-		c.werr = err
-		if c.rerr == nil {
-			c.rerr = err
-		}
-		c.writers.wakeAll()
-		c.shutLocked()
-		return n, err
+	delta := c.rechargeLocked()
+	c.mu.Unlock()
+	c.charge(delta)
+	if n > 0 {
+		c.idle.touch()
 	}
 	return n, nil
 }
 
-// flushLocked hands out to the loop unless a hand-off is already pending
-// (its callback then takes out).
-func (c *gconn) flushLocked() {
-	if c.flushing || len(c.out) == 0 || c.closed {
-		return
-	}
-	c.flushing = true
-	c.inflight, c.out = c.out, nil
-	if err := c.gc.AsyncWrite(c.inflight, c.flushed); err != nil {
-		// The loop's wake-up channel failed: the engine is going away.
-		c.flushing = false
-		c.failLocked(err)
+// writeTo hands w the received bytes in the buffer they arrived in: no copy,
+// and no buffer held while it waits.
+func (c *gconn) writeTo(ctx context.Context, w io.Writer) (int64, error) {
+	var total int64
+	for {
+		if err := c.awaitInput(ctx, false); err != nil {
+			if err == io.EOF {
+				return total, nil
+			}
+			return total, c.opErr("read", err)
+		}
+		inp, chunk := c.inp, c.in[c.ioff:]
+		c.inp, c.in, c.ioff = nil, nil, 0
+		delta := c.rechargeLocked()
+		c.mu.Unlock()
+		c.charge(delta)
+		c.idle.touch()
+		m, err := w.Write(chunk)
+		total += int64(m)
+		putBuf(inp)
+		if err == nil && m < len(chunk) {
+			err = io.ErrShortWrite
+		}
+		if err != nil {
+			return total, err
+		}
 	}
 }
 
-// flushed is the AsyncWrite callback, on the loop: gnet has written or
-// buffered the batch (it copies what the socket did not take), so the
-// buffer is free again.
-func (c *gconn) flushed(gc gnet.Conn, err error) error {
-	c.mu.Lock()
-	c.recycleLocked(c.inflight)
-	c.inflight = nil
-	c.flushing = false
-	if err != nil || c.closed {
-		c.mu.Unlock()
-		return nil // OnClose has run or will run and settles everyone
+// releaseInLocked gives the inbound buffer back to the pool.
+func (c *gconn) releaseInLocked() {
+	putBuf(c.inp)
+	c.inp, c.in, c.ioff = nil, nil, 0
+}
+
+// rechargeLocked records the inbound buffer now held and returns the change
+// for charge, which the caller makes once mu is released.
+func (c *gconn) rechargeLocked() int64 {
+	var now int64
+	if c.inp != nil {
+		now = int64(cap(*c.inp))
 	}
-	// What the socket did not take of the batch is in gnet's buffer now:
-	// count it there before anything else can look at the backlog.
-	c.onLoop = gc.OutboundBuffered()
-	if len(c.out) > 0 {
-		// Write the batch that accumulated during the hand-off directly:
-		// loop-only calls are legal here. Unlock first, since a write error
-		// makes gnet call OnClose.
-		batch := c.out
-		c.out = nil
-		c.inflight = batch
-		c.flushing = true
+	delta := now - c.held.Load()
+	c.held.Store(now)
+	return delta
+}
+
+// charge applies a change of the inbound buffer to the budgets, and cuts
+// the connections they choose (maybe c itself). No lock may be held.
+func (c *gconn) charge(delta int64) {
+	if delta == 0 {
+		return
+	}
+	for _, b := range c.budgets {
+		for _, v := range b.charge(delta) {
+			v.cut()
+		}
+	}
+}
+
+func (c *gconn) heldBytes() int64 { return c.held.Load() }
+func (c *gconn) cut()             { c.fail(ErrInboundOverflow) }
+
+// writeErrLocked is why a Write cannot go on, if it cannot.
+func (c *gconn) writeErrLocked() error {
+	switch {
+	case c.closing:
+		return net.ErrClosed
+	case c.werr != nil:
+		return c.werr
+	case c.wdl.expired():
+		return os.ErrDeadlineExceeded
+	}
+	return nil
+}
+
+func (c *gconn) write(ctx context.Context, p []byte) (int, error) {
+	if err := c.wturn.acquire(ctx, &c.mu, "netpoll.write", c.writeErrLocked); err != nil {
+		return 0, c.opErr("write", err)
+	}
+	defer c.wturn.release(&c.mu)
+	c.mu.Lock()
+	if err := c.writeErrLocked(); err != nil {
 		c.mu.Unlock()
-		_, _ = gc.Write(batch)
-		c.mu.Lock()
-		c.recycleLocked(batch)
-		c.inflight = nil
-		c.flushing = false
-		if c.closed {
+		return 0, c.opErr("write", err)
+	}
+	n, err := c.writeNowLocked(p)
+	if err == nil && n < len(p) {
+		// The kernel's buffer is full: wait for room, off the run token.
+		if err = c.ownLocked(); err == nil {
 			c.mu.Unlock()
-			return nil
+			var m int
+			m, err = c.wd.do(ctx, &c.mu, "netpoll.write", false, p[n:])
+			n += m
+			c.mu.Lock()
+			if err != nil {
+				err = c.waitErrLocked(ctx, err)
+			}
 		}
 	}
-	c.onLoop = gc.OutboundBuffered()
-	c.flushLocked() // what Write queued during the direct write
-	c.settleLocked()
 	c.mu.Unlock()
-	return nil
+	if n > 0 {
+		c.idle.touch()
+	}
+	return n, c.opErr("write", err)
 }
 
-func (c *gconn) recycleLocked(b []byte) {
-	if b != nil && cap(b) <= recycleCap && c.spare == nil {
-		c.spare = b[:0]
-	}
-}
-
-// settleLocked acts on a fresh sample of the output backlog: wakes parked
-// writers below the low-water mark, finishes a graceful close once all is
-// sent, and keeps probing while someone still waits for gnet's buffer to
-// drain.
-func (c *gconn) settleLocked() {
-	q := c.queuedLocked()
-	if len(c.writers) > 0 && q <= c.cfg.highWater/2 {
-		c.writers.wakeAll()
-	}
-	if c.closing && q == 0 {
-		c.shutLocked()
-		return
-	}
-	c.probeLocked()
-}
-
-// probeLocked schedules a drain probe if someone waits for gnet's outbound
-// buffer to drain: a parked writer or a lingering close.
-func (c *gconn) probeLocked() {
-	if len(c.writers) > 0 || c.closing {
-		c.armProbeLocked()
-	}
-}
-
-// armProbeLocked schedules a drain probe unless one is pending, an
-// AsyncWrite callback will sample the buffer anyway, or it is empty.
-func (c *gconn) armProbeLocked() {
-	if c.onLoop == 0 {
-		c.probeGap = 0
-		return
-	}
-	if c.probing || c.flushing || c.closed {
-		return
-	}
-	c.probing = true
-	c.probeGap = min(max(2*c.probeGap, minProbeGap), maxProbeGap)
-	if c.probeT == nil {
-		c.probeT = time.AfterFunc(c.probeGap, c.schedProbe)
-	} else {
-		c.probeT.Reset(c.probeGap)
-	}
-}
-
-// schedProbe runs on a timer goroutine and queues the probe on the loop.
-func (c *gconn) schedProbe() {
-	c.mu.Lock()
-	gc, closed := c.gc, c.closed
-	c.mu.Unlock()
-	if closed {
-		return
-	}
-	err := gc.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.probing = false
-		if c.closed {
-			return nil
+// writeNowLocked writes what the kernel takes of p at once. A socket error
+// fails the connection's writes (reads drain what was received, then see
+// their own end) and is returned.
+func (c *gconn) writeNowLocked(p []byte) (n int, err error) {
+	ok := c.fdLocked(func(fd int) {
+		for n < len(p) {
+			m, werr := unix.Write(fd, p[n:])
+			switch {
+			case werr == nil:
+				n += m
+				continue
+			case werr == unix.EINTR:
+				continue
+			case werr == unix.EAGAIN:
+				return
+			}
+			err = os.NewSyscallError("write", werr)
+			return
 		}
-		before := c.onLoop
-		c.onLoop = gc.OutboundBuffered()
-		if c.onLoop < before {
-			c.probeGap = 0 // progress: sample eagerly again
-		}
-		c.settleLocked()
-		return nil
-	}))
-	if err != nil {
-		// The engine is shutting down; OnClose settles everyone.
-		c.mu.Lock()
-		c.probing = false
-		c.mu.Unlock()
-	}
-}
-
-func (c *gconn) close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing {
-		return nil
-	}
-	c.closing = true
-	c.in, c.ioff = nil, 0
-	c.readers.wakeAll()
-	c.writers.wakeAll()
-	c.idle.stop()
-	if c.closed {
-		c.stopTimersLocked()
-		return nil
-	}
-	if c.cfg.linger == 0 || c.queuedLocked() == 0 {
-		c.shutLocked()
-		return nil
-	}
-	// Deliver what is queued first: settleLocked closes once the backlog
-	// is empty; the linger timer closes regardless, dropping the rest.
-	c.lingerT = time.AfterFunc(c.cfg.linger, func() {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		c.shutLocked()
 	})
-	c.probeLocked()
-	return nil
-}
-
-// abort closes the connection at once, dropping unsent output.
-func (c *gconn) abort() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.closing = true
-	c.in, c.ioff = nil, 0
-	c.readers.wakeAll()
-	c.writers.wakeAll()
-	c.idle.stop()
-	c.shutLocked()
-}
-
-// fail closes the connection because of err (idle timeout, a broken
-// wake-up channel), dropping buffered input and unsent output; Read and
-// Write return err.
-func (c *gconn) fail(err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.failLocked(err)
-}
-
-func (c *gconn) failLocked(err error) {
-	if c.closed {
-		return
+	if !ok {
+		err = c.werr
+		if err == nil {
+			err = net.ErrClosed
+		}
 	}
-	if c.rerr == nil {
-		c.rerr = err
+	if err != nil && c.werr == nil {
+		c.werr = err
+	}
+	return n, err
+}
+
+// waitErrLocked maps the error of a wait on own: a write error fails the
+// connection's writes; own closed under the writer reports why it was.
+func (c *gconn) waitErrLocked(ctx context.Context, err error) error {
+	switch {
+	case ctx.Err() != nil && errors.Is(err, context.Cause(ctx)):
+		return err
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return os.ErrDeadlineExceeded
+	case errors.Is(err, os.ErrClosed):
+		if c.closing {
+			return net.ErrClosed
+		}
+		if c.werr != nil {
+			return c.werr
+		}
+		return net.ErrClosed
+	}
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		err = os.NewSyscallError("write", errno)
 	}
 	if c.werr == nil {
 		c.werr = err
 	}
-	c.in, c.ioff = nil, 0
-	c.readers.wakeAll()
-	c.writers.wakeAll()
-	c.shutLocked()
+	return err
 }
 
-// shutLocked asks gnet to close the socket (it drops what its buffer
-// still holds), once.
-func (c *gconn) shutLocked() {
-	c.stopTimersLocked()
-	if c.shut || c.closed {
+// fdLocked runs fn with the socket's descriptor: gnet's while gnet holds
+// it, own's afterwards. It reports false if neither is open.
+func (c *gconn) fdLocked(fn func(fd int)) bool {
+	if !c.gnetDone && c.gc != nil {
+		fn(c.gc.Fd())
+		return true
+	}
+	if c.own == nil {
+		return false
+	}
+	rc, err := c.own.SyscallConn()
+	if err != nil {
+		return false
+	}
+	return rc.Control(func(fd uintptr) { fn(int(fd)) }) == nil
+}
+
+// ownLocked makes own, a duplicate of gnet's descriptor for the socket that
+// the runtime's poller watches, if there is none yet.
+func (c *gconn) ownLocked() error {
+	if c.own != nil {
+		return nil
+	}
+	if c.gnetDone {
+		return net.ErrClosed
+	}
+	fd, err := c.gc.Dup()
+	if err != nil {
+		return err
+	}
+	// The descriptor is non-blocking (gnet's), so the file is pollable.
+	// Never call its Fd method: it would make the socket blocking for gnet.
+	f := os.NewFile(uintptr(fd), "netpoll")
+	c.own = f
+	c.wd = direction{op: f.Write, setDeadline: f.SetWriteDeadline}
+	return c.wd.setUserLocked(c.wdl.at)
+}
+
+func (c *gconn) closeWrite() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return c.opErr("close", net.ErrClosed)
+	}
+	if c.wshut {
+		return nil
+	}
+	var err error
+	if !c.fdLocked(func(fd int) { err = unix.Shutdown(fd, unix.SHUT_WR) }) {
+		err = net.ErrClosed
+	}
+	if err != nil {
+		return c.opErr("close", os.NewSyscallError("shutdown", err))
+	}
+	c.wshut = true
+	return nil
+}
+
+func (c *gconn) close() error {
+	c.mu.Lock()
+	if c.closing {
+		c.mu.Unlock()
+		return nil
+	}
+	c.closing = true
+	c.shutLocked(nil)
+	return nil
+}
+
+// abort closes the connection at once with a reset, dropping what the
+// kernel has not sent.
+func (c *gconn) abort() {
+	c.mu.Lock()
+	c.fdLocked(func(fd int) {
+		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
+	})
+	c.closing = true
+	c.shutLocked(nil)
+}
+
+// fail closes the connection because of err (idle timeout, inbound
+// overflow, shutdown), dropping buffered input; Read and Write return err.
+func (c *gconn) fail(err error) {
+	c.mu.Lock()
+	if c.done || c.closing {
+		c.mu.Unlock()
 		return
 	}
-	c.shut = true
-	_ = c.gc.Close()
+	c.shutLocked(err)
 }
 
-func (c *gconn) stopTimersLocked() {
-	c.rdl.stop()
-	c.wdl.stop()
-	if c.probeT != nil {
-		c.probeT.Stop()
+// shutLocked closes the connection: drops the input, wakes every waiter,
+// asks gnet to close its descriptor and closes own. It releases mu.
+func (c *gconn) shutLocked(reason error) {
+	if reason != nil {
+		if c.rerr == nil {
+			c.rerr = reason
+		}
+		if c.werr == nil {
+			c.werr = reason
+		}
 	}
-	if c.lingerT != nil {
-		c.lingerT.Stop()
+	c.releaseInLocked()
+	delta := c.rechargeLocked()
+	c.readers.wakeAll()
+	c.wturn.waiters.wakeAll()
+	if !c.gnetDone && !c.shut && c.gc != nil {
+		c.shut = true
+		_ = c.gc.Close()
+	}
+	c.endLocked(delta)
+}
+
+// endLocked closes own (if it is no longer wanted) and, once gnet has let go
+// too, finishes the connection: it stops its timers, leaves its budgets and
+// runs its close hooks. It releases mu; then it closes own and charges
+// delta, the inbound buffer just released.
+func (c *gconn) endLocked(delta int64) {
+	f := c.own
+	c.own = nil
+	var hooks []func()
+	finished, wasDetached := false, c.detached
+	if c.gnetDone && !c.done {
+		c.done, finished = true, true
+		c.detached = false
+		c.rdl.stop()
+		c.wdl.stop()
+		hooks = c.hooks.takeLocked()
+	}
+	c.mu.Unlock()
+	if f != nil {
+		// After mu is released: Close waits for a Write blocked on f, which
+		// needs mu to return.
+		_ = f.Close()
+	}
+	c.charge(delta)
+	if !finished {
+		return
+	}
+	c.idle.stop()
+	if wasDetached {
+		detached.remove(c)
+	}
+	for _, b := range c.budgets {
+		b.leave(c)
+	}
+	for _, fn := range hooks {
+		fn()
 	}
 }
 
-func (c *gconn) setReadDeadline(t time.Time) error  { return c.setDeadline(&c.rdl, &c.readers, t) }
-func (c *gconn) setWriteDeadline(t time.Time) error { return c.setDeadline(&c.wdl, &c.writers, t) }
-
-// setDeadline moves one direction's deadline and wakes its blocked callers
-// so they re-evaluate it; its timer wakes them when it passes.
-func (c *gconn) setDeadline(d *deadline, waiters *waitList, t time.Time) error {
+func (c *gconn) setReadDeadline(t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
 		return c.opErr("set", net.ErrClosed)
 	}
-	d.set(t, func() {
+	c.rdl.set(t, func() {
 		c.mu.Lock()
-		waiters.wakeAll()
+		c.readers.wakeAll()
 		c.mu.Unlock()
 	})
-	waiters.wakeAll()
+	c.readers.wakeAll()
+	return nil
+}
+
+func (c *gconn) setWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return c.opErr("set", net.ErrClosed)
+	}
+	// The timer wakes the Writes waiting for their turn; the one holding it
+	// waits on own, whose own deadline ends that wait.
+	c.wdl.set(t, func() {
+		c.mu.Lock()
+		c.wturn.waiters.wakeAll()
+		c.mu.Unlock()
+	})
+	c.wturn.waiters.wakeAll()
+	if c.own != nil {
+		return c.wd.setUserLocked(t)
+	}
 	return nil
 }
 
@@ -482,43 +502,54 @@ func (c *gconn) onClosed(fn func()) { addHook(&c.mu, &c.hooks, fn) }
 func (c *gconn) onTraffic(gc gnet.Conn) gnet.Action {
 	b, _ := gc.Next(-1)
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing || c.rerr != nil {
+	if c.closing || c.rerr != nil || len(b) == 0 {
+		c.mu.Unlock()
 		return gnet.None // nobody will read it: drop it
 	}
-	if len(b) == 0 {
-		return gnet.None
-	}
 	if len(c.in)-c.ioff+len(b) > c.cfg.inboundLimit {
-		c.rerr, c.werr = ErrInboundOverflow, ErrInboundOverflow
-		c.in, c.ioff = nil, 0
-		c.readers.wakeAll()
-		c.writers.wakeAll()
+		c.shut = true // the loop closes it on return
+		c.shutLocked(ErrInboundOverflow)
 		return gnet.Close
 	}
-	if c.ioff > 0 && len(c.in)+len(b) > cap(c.in) {
-		// Compact before growing, so the buffer never exceeds what is
-		// unread by more than a factor of two.
-		c.in = c.in[:copy(c.in, c.in[c.ioff:])]
-		c.ioff = 0
-	}
-	c.in = append(c.in, b...)
+	c.appendLocked(b)
+	delta := c.rechargeLocked()
 	c.readers.wakeAll()
+	c.mu.Unlock()
 	c.idle.touch()
-	if c.onLoop > 0 && !c.flushing {
-		// A free chance to refresh a stale backlog sample.
-		c.onLoop = gc.OutboundBuffered()
-		c.settleLocked()
-	}
+	c.charge(delta)
 	return gnet.None
 }
 
-// onClose runs on the loop once gnet has closed the connection (or is about
-// to: it still flushes what it can). err is nil for a local close, wraps
-// io.EOF for the peer's FIN, or is the socket error.
+// appendLocked appends b to the unread input, growing the buffer from the
+// pool (moving the unread part to the front first when that makes room).
+func (c *gconn) appendLocked(b []byte) {
+	if c.inp == nil {
+		c.inp = getBuf(len(b))
+		c.in, c.ioff = *c.inp, 0
+	}
+	if len(c.in)+len(b) > cap(c.in) {
+		unread := len(c.in) - c.ioff
+		if unread+len(b) <= cap(c.in) {
+			c.in = c.in[:copy(c.in, c.in[c.ioff:])]
+		} else {
+			np := getBuf(unread + len(b))
+			*np = append(*np, c.in[c.ioff:]...)
+			putBuf(c.inp)
+			c.inp, c.in = np, *np
+		}
+		c.ioff = 0
+	}
+	c.in = append(c.in, b...)
+}
+
+// onClose runs on the loop when gnet closes the connection. err is nil for
+// a close netpoll asked for (or the engine stopping), wraps io.EOF when
+// the peer shut down its write side (or closed), or is the socket's error.
+// On EOF the write side lives on, on own.
 func (c *gconn) onClose(err error) {
 	c.mu.Lock()
-	c.closed = true
+	halfOpen := errors.Is(err, io.EOF) && !c.closing && c.werr == nil && !c.wshut && c.ownLocked() == nil
+	c.gnetDone = true
 	var rerr, werr error
 	switch {
 	case err == nil && c.closing:
@@ -527,7 +558,6 @@ func (c *gconn) onClose(err error) {
 		// Nobody asked for it: the engine is shutting down.
 		rerr, werr = ErrShutdown, ErrShutdown
 	case errors.Is(err, io.EOF):
-		// No half-close in gnet: the peer's FIN ends both directions.
 		rerr, werr = io.EOF, syscall.EPIPE
 	default:
 		rerr, werr = err, err
@@ -535,17 +565,51 @@ func (c *gconn) onClose(err error) {
 	if c.rerr == nil {
 		c.rerr = rerr
 	}
+	c.readers.wakeAll()
+	c.rdl.stop()
+	if halfOpen {
+		c.detached = true
+		detached.add(c)
+		c.mu.Unlock()
+		return
+	}
 	if c.werr == nil {
 		c.werr = werr
 	}
-	c.onLoop = 0
-	c.readers.wakeAll()
-	c.writers.wakeAll()
-	c.stopTimersLocked()
-	hooks := c.hooks.takeLocked()
-	c.mu.Unlock()
-	c.idle.stop()
-	for _, fn := range hooks {
-		fn()
+	c.wturn.waiters.wakeAll()
+	c.endLocked(0)
+}
+
+// detached holds the half-open connections gnet has let go of, for
+// Shutdown.
+var detached = connSet{m: make(map[*gconn]struct{})}
+
+type connSet struct {
+	mu sync.Mutex
+	m  map[*gconn]struct{}
+}
+
+func (s *connSet) add(c *gconn) {
+	s.mu.Lock()
+	s.m[c] = struct{}{}
+	s.mu.Unlock()
+}
+
+func (s *connSet) remove(c *gconn) {
+	s.mu.Lock()
+	delete(s.m, c)
+	s.mu.Unlock()
+}
+
+// failAll fails every member with err.
+func (s *connSet) failAll(err error) {
+	s.mu.Lock()
+	cs := make([]*gconn, 0, len(s.m))
+	for c := range s.m {
+		cs = append(cs, c)
+	}
+	s.mu.Unlock()
+	for _, c := range cs {
+		c.fail(err)
 	}
 }

@@ -3,26 +3,24 @@ package netpoll
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
-	"os"
-	"runtime"
 	"sync"
 	"time"
-
-	"github.com/gevent-go/gevent/hub"
 )
 
 // sconn is a connection on the standard library's net package: each blocking
 // call runs off the greenlet's run token (hub.Blocking) on the caller's
 // goroutine, and the bound ctx ending interrupts it through a deadline in
 // the past. The kernel's flow control bounds memory, so the inbound limit
-// and the high-water mark do not apply.
+// and budgets do not apply.
 type sconn struct {
 	nc   net.Conn
 	idle idleWatch
 
 	mu     sync.Mutex
 	r, w   direction
+	wturn  turn // Writes take turns
 	closed bool
 	reason error // why the connection was closed from inside (idle timeout)
 	hooks  closeHooks
@@ -32,9 +30,6 @@ func adoptStd(nc net.Conn, cfg *config) *sconn {
 	c := &sconn{nc: nc, idle: idleWatch{d: cfg.idle}}
 	c.r = direction{op: nc.Read, setDeadline: nc.SetReadDeadline}
 	c.w = direction{op: nc.Write, setDeadline: nc.SetWriteDeadline}
-	if tc, ok := nc.(*net.TCPConn); ok && cfg.linger == 0 {
-		_ = tc.SetLinger(0)
-	}
 	c.idle.start(func() { c.shut(ErrIdleTimeout) })
 	return c
 }
@@ -42,76 +37,65 @@ func adoptStd(nc net.Conn, cfg *config) *sconn {
 func (c *sconn) localAddr() net.Addr  { return c.nc.LocalAddr() }
 func (c *sconn) remoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
-// direction is one direction's interruptible state.
-type direction struct {
-	op          func([]byte) (int, error)
-	setDeadline func(time.Time) error
-	user        time.Time // the deadline the user set
-	interrupts  int       // calls whose ctx ended and whose op has not yet returned
-}
-
 func (c *sconn) read(ctx context.Context, p []byte) (int, error) {
-	return c.do(ctx, "read", &c.r, p)
-}
-
-func (c *sconn) write(ctx context.Context, p []byte) (int, error) {
-	return c.do(ctx, "write", &c.w, p)
-}
-
-// do runs d.op off the run token until it completes. While a caller's ctx has
-// ended and its op has not returned, d's socket deadline is held in the past
-// (the only way to interrupt a blocked net.Conn call), and the user's
-// deadline is restored when the last such op returns. Other callers caught
-// by that shared deadline retry.
-func (c *sconn) do(ctx context.Context, op string, d *direction, p []byte) (n int, err error) {
-	if err := hub.Checkpoint(ctx); err != nil {
-		return 0, c.wrap(op, err)
-	}
-	hub.Blocking(ctx, "netpoll."+op, func() {
-		for {
-			var stop func() bool
-			var fired chan struct{}
-			if ctx.Done() != nil {
-				fired = make(chan struct{})
-				stop = context.AfterFunc(ctx, func() {
-					c.mu.Lock()
-					d.interrupts++
-					_ = d.setDeadline(aLongTimeAgo)
-					c.mu.Unlock()
-					close(fired)
-				})
-			}
-			var m int
-			m, err = d.op(p[n:])
-			n += m
-			if stop != nil && !stop() {
-				<-fired
-				c.mu.Lock()
-				if d.interrupts--; d.interrupts == 0 {
-					_ = d.setDeadline(d.user)
-				}
-				c.mu.Unlock()
-			}
-			if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
-				return
-			}
-			if ctx.Err() != nil {
-				err = context.Cause(ctx)
-				return
-			}
-			c.mu.Lock()
-			expired := !d.user.IsZero() && !time.Now().Before(d.user)
-			c.mu.Unlock()
-			if expired || (op == "read" && n > 0) {
-				return
-			}
-			runtime.Gosched() // let the interrupted call return and restore the deadline
-		}
-	})
+	n, err := c.r.do(ctx, &c.mu, "netpoll.read", true, p)
 	if n > 0 {
 		c.idle.touch()
 	}
-	return n, c.wrap(op, err)
+	return n, c.wrap("read", err)
+}
+
+func (c *sconn) write(ctx context.Context, p []byte) (int, error) {
+	err := c.wturn.acquire(ctx, &c.mu, "netpoll.write", func() error {
+		if c.closed {
+			return net.ErrClosed
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, c.wrap("write", err)
+	}
+	defer c.wturn.release(&c.mu)
+	n, err := c.w.do(ctx, &c.mu, "netpoll.write", false, p)
+	if n > 0 {
+		c.idle.touch()
+	}
+	return n, c.wrap("write", err)
+}
+
+// writeTo copies through a pooled buffer, as io.Copy would.
+func (c *sconn) writeTo(ctx context.Context, w io.Writer) (int64, error) {
+	bp := getBuf(copyBuf)
+	defer putBuf(bp)
+	buf := (*bp)[:cap(*bp)]
+	var total int64
+	for {
+		n, err := c.read(ctx, buf)
+		if n > 0 {
+			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr == nil && m < n {
+				werr = io.ErrShortWrite
+			}
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+func (c *sconn) closeWrite() error {
+	cw, ok := c.nc.(interface{ CloseWrite() error })
+	if !ok {
+		return c.wrap("close", errors.ErrUnsupported)
+	}
+	return cw.CloseWrite()
 }
 
 func (c *sconn) wrap(op string, err error) error {
@@ -140,11 +124,7 @@ func (c *sconn) setWriteDeadline(t time.Time) error { return c.setDeadline(&c.w,
 func (c *sconn) setDeadline(d *direction, t time.Time) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d.user = t
-	if d.interrupts > 0 {
-		return nil // applied when the interrupted calls return
-	}
-	return d.setDeadline(t)
+	return d.setUserLocked(t)
 }
 
 func (c *sconn) close() error {
@@ -167,6 +147,7 @@ func (c *sconn) shut(reason error) {
 	}
 	c.closed = true
 	c.reason = reason
+	c.wturn.waiters.wakeAll()
 	hooks := c.hooks.takeLocked()
 	c.mu.Unlock()
 	c.idle.stop()

@@ -21,7 +21,7 @@ func Dial(ctx context.Context, network, addr string, opts ...Option) (*Conn, err
 	if ctx == nil {
 		panic("netpoll: nil context")
 	}
-	cfg, err := newConfig(false, opts)
+	cfg, err := newConfig(forDial, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +39,7 @@ func Dial(ctx context.Context, network, addr string, opts ...Option) (*Conn, err
 		var d net.Dialer
 		var nc net.Conn
 		if nc, err = d.DialContext(ctx, network, addr); err == nil {
-			c, err = adopt(nc, cfg)
+			c, err = adopt(nc, cfg, nil)
 		}
 	})
 	landed = true

@@ -10,9 +10,9 @@
 // bytes, its connection, an error, its deadline or the end of its ctx
 // arrives. A kill of the greenlet lands in the call (see package hub), its
 // deferred calls run, and the connection is left in a defined state: a
-// killed Read consumed nothing, a killed Write had queued a prefix of its
-// bytes (which will be sent), a killed Accept or Dial leaves no connection
-// behind. The same calls made from a plain goroutine, or with a ctx that
+// killed Read consumed nothing, a killed Write had handed a prefix of its
+// bytes to the kernel (which will be sent), a killed Accept or Dial leaves
+// no connection behind. The same calls made from a plain goroutine, or with a ctx that
 // carries no greenlet, block the way the standard library's do. Parked
 // callers of one Conn or Listener are served in the order they parked.
 //
@@ -47,56 +47,65 @@
 // and cancellation, then hands the socket to the loops.
 //
 // Inbound bytes are copied out of gnet's shared read buffer on the loop and
-// queued per connection until read. Write copies the caller's bytes: when
-// nothing is queued it first tries the socket directly (as gnet's own Write
-// does), and queues the rest for the connection's loop; past the write
-// high-water mark (WithWriteHighWater) the writer parks until the backlog
-// drains to half of it, so a fast writer to a slow peer cannot grow memory
-// without bound. gnet reports no "drained" event, so while someone waits
-// for the backlog the loop's buffer is sampled every 0.5 to 20 ms.
+// queued per connection, in pooled buffers, until read; a connection
+// holds a buffer only while it has unread bytes. Writes do not go through
+// gnet: Write writes to the socket from the caller's goroutine, and while
+// the kernel's send buffer is full it parks until there is room, waiting
+// through the Go runtime's poller on a duplicate of the socket's
+// descriptor. So, as with the standard library, the kernel's buffer is the
+// only output buffer, and a fast writer to a slow peer is throttled by it.
+//
+// # Half-close
+//
+// A peer's FIN ends only its direction, as with the standard library: Read
+// returns the bytes received, then io.EOF, while Write goes on working until
+// Close, and Close delivers what was written. gnet itself closes a
+// connection when its peer's FIN arrives; netpoll then keeps the socket
+// open through its own descriptor, and since gnet never holds output of
+// ours, nothing is lost. CloseWrite shuts down the local write side.
+//
+// # Memory under hostile peers
+//
+// gnet reads every socket whatever the application does, so the kernel
+// never throttles a peer that sends faster than the connection is read.
+// Three bounds replace that flow control: a connection may hold at most its
+// inbound limit (WithInboundLimit, default 4 MiB) of unread input; all the
+// connections of a Listener or StreamServer together at most its inbound
+// budget (WithInboundBudget, default 64 MiB); all the process's gnet
+// connections together at most the engine's (SetEngineInboundBudget,
+// default 256 MiB). Past a limit the connection is cut; past a budget, the
+// connections holding the most are. A cut connection is closed, its input
+// dropped, and its Read and Write return an error matching
+// ErrInboundOverflow. A reader that keeps up holds nothing and is never
+// cut. Output needs no such bound: it stays in the kernel.
 //
 // # Deviations from net.Conn and the standard library
 //
-//   - No half-close. A peer's FIN closes the whole connection (gnet does
-//     not support half-closed sockets): Read returns the bytes received,
-//     then io.EOF, and Write fails with an error matching syscall.EPIPE. A
-//     client that sends a request and then shuts down its write side gets
-//     no reply. There is no CloseWrite. Use WithStdlib for protocols that
-//     need half-close.
-//   - No read back-pressure. gnet reads a socket whatever the application
-//     does, so the kernel never throttles a peer that sends faster than the
-//     connection is read. The inbound limit (WithInboundLimit, default 4 MiB)
-//     bounds the memory instead: past it the connection is closed, its
-//     buffered input dropped, and Read and Write return an error matching
-//     ErrInboundOverflow. A slow reader is disconnected, not throttled.
-//   - Close never blocks. It delivers the output already accepted by Write
-//     in the background, for up to the linger time (WithLinger, default
-//     10 s), then closes the socket; what is left then is dropped. gnet alone
-//     would drop unsent output at once.
+//   - No read back-pressure: a peer that floods a connection nobody reads is
+//     disconnected at a limit or budget (above), not throttled.
 //   - Deadlines are implemented by netpoll (gnet's are stubs) and follow the
 //     net.Conn contract, including a deadline moved while a Read or Write is
-//     blocked; a Write deadline bounds only the wait for the backlog to
-//     drain: bytes Write accepted are sent regardless.
+//     blocked.
 //   - Only "tcp", "tcp4" and "tcp6".
 //
 // golang.org/x/net/nettest.TestConn passes on both backends; its cases that
-// flood a connection nobody reads need an inbound limit above their flood
-// (the tests raise it).
+// flood a connection nobody reads need an inbound limit and budgets above
+// their flood (the tests raise them).
 //
 // # The stdlib backend
 //
 // WithStdlib moves a connection's bytes through the standard library's net
 // package instead, behind the same API: each blocking call runs on the
 // caller's goroutine off its run token (hub.Blocking), and the end of the
-// bound ctx interrupts it through a past deadline. Half-close, back-pressure
-// and lingering are then the kernel's; the inbound limit and the high-water
-// mark do not apply. It is the only backend where gnet does not run
-// (Windows, Plan 9, ...).
+// bound ctx interrupts it through a past deadline. Back-pressure is then
+// the kernel's; the inbound limit and the budgets do not apply. It is the
+// only backend where gnet does not run (Windows, Plan 9, ...).
 //
 // # Shutdown
 //
 // Shutdown closes every Listener and stops the shared event loops, closing
-// every gnet connection; calls on them return ErrShutdown. It waits for the
+// every gnet connection (half-open ones too); calls on them return
+// ErrShutdown. It waits for the
 // loops' goroutines, so programs and tests that check for leaked goroutines
 // (go.uber.org/goleak) call it at the end, after stopping their servers and
 // hubs. A later Listen or Dial starts the loops again.

@@ -27,32 +27,32 @@ var engine struct {
 	cli *gnet.Client
 }
 
-// adopt moves nc, a connected TCP socket, to the chosen backend. nc is
-// closed (or owned by the result) whatever happens.
-func adopt(nc net.Conn, cfg *config) (connImpl, error) {
+// adopt moves nc, a connected TCP socket, to the chosen backend, charging
+// its inbound buffer to b (a listener's budget; nil for none) and to the
+// engine's. nc is closed (or owned by the result) whatever happens.
+func adopt(nc net.Conn, cfg *config, b *budget) (connImpl, error) {
 	if cfg.stdlib {
 		return adoptStd(nc, cfg), nil
 	}
-	return adoptGnet(nc, cfg)
+	return adoptGnet(nc, cfg, b)
 }
 
 // enroll registers nc's socket with a loop of the shared engine, with c as
-// its context, and waits until the loop has opened it. gnet duplicates the
-// descriptor and closes nc.
-func enroll(nc net.Conn, c *gconn) (gnet.Conn, error) {
+// its context, and waits until the loop has opened it (OnOpen sets c.gc).
+// gnet duplicates the descriptor and closes nc.
+func enroll(nc net.Conn, c *gconn) error {
 	engine.mu.RLock()
 	for engine.cli == nil {
 		engine.mu.RUnlock()
 		if err := startEngine(); err != nil {
 			_ = nc.Close()
-			return nil, err
+			return err
 		}
 		engine.mu.RLock()
 	}
 	defer engine.mu.RUnlock()
-	gc, err := engine.cli.EnrollContext(nc, c)
-	if err != nil {
-		return nil, fmt.Errorf("netpoll: enrolling connection with gnet: %w", err)
+	if _, err := engine.cli.EnrollContext(nc, c); err != nil {
+		return fmt.Errorf("netpoll: enrolling connection with gnet: %w", err)
 	}
 	c.mu.Lock()
 	opened := c.opened
@@ -60,9 +60,9 @@ func enroll(nc net.Conn, c *gconn) (gnet.Conn, error) {
 	if !opened {
 		// gnet could not add the socket to its poller; it closed it and
 		// will never report on it.
-		return nil, errors.New("netpoll: enrolling connection with gnet: not opened")
+		return errors.New("netpoll: enrolling connection with gnet: not opened")
 	}
-	return gc, nil
+	return nil
 }
 
 func startEngine() error {
@@ -90,12 +90,14 @@ func startEngine() error {
 
 // stopEngine stops the shared engine, closing every connection on it (their
 // Read and Write then return ErrShutdown), once the enrolments in progress
-// are done. The next connection starts a fresh engine.
+// are done, and closes the half-open connections gnet has let go of. The
+// next connection starts a fresh engine.
 func stopEngine(ctx context.Context) error {
 	engine.mu.Lock()
 	cli := engine.cli
 	engine.cli = nil
 	engine.mu.Unlock()
+	defer detached.failAll(ErrShutdown)
 	if cli == nil {
 		return nil
 	}
@@ -120,6 +122,7 @@ func (*bridge) OnOpen(gc gnet.Conn) ([]byte, gnet.Action) {
 	if c, ok := gc.Context().(*gconn); ok {
 		c.mu.Lock()
 		c.opened = true
+		c.gc = gc
 		c.mu.Unlock()
 	}
 	return nil, gnet.None

@@ -8,7 +8,7 @@ import (
 )
 
 // adopt wraps nc: without gnet, every connection uses the standard library.
-func adopt(nc net.Conn, cfg *config) (connImpl, error) {
+func adopt(nc net.Conn, cfg *config, _ *budget) (connImpl, error) {
 	return adoptStd(nc, cfg), nil
 }
 

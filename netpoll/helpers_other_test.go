@@ -4,6 +4,3 @@ package netpoll
 
 // idleClient belongs to a Unix-only benchmark.
 func idleClient(string) {}
-
-// queuedOut: only the gnet backend holds output in user space.
-func queuedOut(*Conn) (int, bool) { return 0, false }

@@ -21,9 +21,10 @@ import (
 // in the kernel's backlog. One acceptor goroutine per Listener accepts when
 // a caller is waiting and moves each connection to the event loops.
 type Listener struct {
-	ln  net.Listener
-	ctx context.Context
-	cfg *config
+	ln     net.Listener
+	ctx    context.Context
+	cfg    *config
+	budget *budget // shared by its connections (WithInboundBudget)
 
 	mu      sync.Mutex
 	ready   []accepted // accepted, not yet handed out (at most one more than callers waiting)
@@ -55,7 +56,7 @@ func Listen(ctx context.Context, network, addr string, opts ...Option) (*Listene
 	if ctx == nil {
 		panic("netpoll: nil context")
 	}
-	cfg, err := newConfig(false, opts)
+	cfg, err := newConfig(forListen, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -75,6 +76,7 @@ func listen(ctx context.Context, network, addr string, cfg *config) (*Listener, 
 		ln:      ln,
 		ctx:     ctx,
 		cfg:     cfg,
+		budget:  newBudget(cfg.inboundBudget),
 		demand:  make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -112,7 +114,7 @@ func (l *Listener) acceptor() {
 		nc, err := l.ln.Accept()
 		var a accepted
 		if err == nil {
-			a.c, a.err = adopt(nc, l.cfg)
+			a.c, a.err = adopt(nc, l.cfg, l.budget)
 		} else {
 			a.err = err
 		}

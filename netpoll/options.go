@@ -11,36 +11,39 @@ import (
 	"github.com/gevent-go/gevent/hub"
 )
 
-// Defaults of the per-connection limits.
+// Defaults of the limits.
 const (
 	// DefaultInboundLimit is the default WithInboundLimit: 4 MiB.
 	DefaultInboundLimit = 4 << 20
-	// DefaultWriteHighWater is the default WithWriteHighWater: 1 MiB.
-	DefaultWriteHighWater = 1 << 20
-	// DefaultLinger is the default WithLinger.
-	DefaultLinger = 10 * time.Second
+	// DefaultInboundBudget is the default WithInboundBudget: 64 MiB per
+	// Listener or StreamServer.
+	DefaultInboundBudget = 64 << 20
+	// DefaultEngineInboundBudget is the default SetEngineInboundBudget:
+	// 256 MiB for all of the process's gnet connections together.
+	DefaultEngineInboundBudget = 256 << 20
 	// DefaultStopTimeout is the default WithStopTimeout, gevent's
 	// stop_timeout.
 	DefaultStopTimeout = time.Second
 )
 
 // Option configures Listen, Dial or NewStreamServer. Connection options
-// (WithInboundLimit, WithWriteHighWater, WithLinger, WithIdleTimeout,
-// WithStdlib) apply everywhere; server options (WithMaxHandlers,
-// WithMaxConns, WithSpawner, WithHub, WithStopTimeout) only to
-// NewStreamServer, and Listen or Dial given one returns an error.
+// (WithInboundLimit, WithIdleTimeout, WithStdlib) apply everywhere;
+// WithInboundBudget to Listen and NewStreamServer; server options
+// (WithMaxHandlers, WithMaxConns, WithSpawner, WithPool, WithHub,
+// WithStopTimeout) only to NewStreamServer. Given an option that does not
+// apply, Listen, Dial or NewStreamServer returns an error.
 type Option func(*config) error
 
 // config is the resolved options of a listener, a dialed connection or a
 // server. Connections keep a pointer to the one they were made with; it is
 // never modified after construction.
 type config struct {
-	inboundLimit int
-	highWater    int
-	linger       time.Duration
-	idle         time.Duration
-	stdlib       bool
+	inboundLimit  int
+	inboundBudget int
+	idle          time.Duration
+	stdlib        bool
 
+	listenOnly  string // name of a listener option that was given, if any
 	serverOnly  string // name of a server option that was given, if any
 	maxHandlers int
 	maxConns    int
@@ -51,12 +54,20 @@ type config struct {
 
 var errInvalid = errors.New("invalid argument")
 
-func newConfig(server bool, opts []Option) (*config, error) {
+// configFor says what is being configured.
+type configFor int
+
+const (
+	forDial configFor = iota
+	forListen
+	forServer
+)
+
+func newConfig(what configFor, opts []Option) (*config, error) {
 	c := &config{
-		inboundLimit: DefaultInboundLimit,
-		highWater:    DefaultWriteHighWater,
-		linger:       DefaultLinger,
-		stopTimeout:  DefaultStopTimeout,
+		inboundLimit:  DefaultInboundLimit,
+		inboundBudget: DefaultInboundBudget,
+		stopTimeout:   DefaultStopTimeout,
 	}
 	for _, o := range opts {
 		if o == nil {
@@ -66,8 +77,11 @@ func newConfig(server bool, opts []Option) (*config, error) {
 			return nil, err
 		}
 	}
-	if !server && c.serverOnly != "" {
+	if what != forServer && c.serverOnly != "" {
 		return nil, fmt.Errorf("netpoll: %s applies only to a StreamServer: %w", c.serverOnly, errInvalid)
+	}
+	if what == forDial && c.listenOnly != "" {
+		return nil, fmt.Errorf("netpoll: %s applies only to a Listener or StreamServer: %w", c.listenOnly, errInvalid)
 	}
 	return c, nil
 }
@@ -78,8 +92,9 @@ func newConfig(server bool, opts []Option) (*config, error) {
 // memory without bound; past the limit the connection is closed, its
 // buffered input dropped, and Read returns an error matching
 // ErrInboundOverflow. A reader that keeps up is never affected, however much
-// it receives. n must be positive. The stdlib backend ignores the limit: the
-// kernel's flow control bounds it.
+// it receives. Many connections together are bounded by the budgets (see
+// WithInboundBudget). n must be positive. The stdlib backend ignores the
+// limit: the kernel's flow control bounds it.
 func WithInboundLimit(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {
@@ -90,31 +105,24 @@ func WithInboundLimit(n int) Option {
 	}
 }
 
-// WithWriteHighWater sets how many written bytes a connection may hold
-// before they reach the kernel (default DefaultWriteHighWater). A Write past
-// it parks the writer until the backlog falls to half the mark, so a fast
-// writer to a slow peer cannot grow memory without bound. n must be
-// positive. The stdlib backend ignores it: its Write blocks in the kernel.
-func WithWriteHighWater(n int) Option {
+// WithInboundBudget bounds the bytes received and not yet read that all the
+// connections of a Listener or StreamServer may hold together (default
+// DefaultInboundBudget). The inbound limit bounds one connection; a
+// thousand connections each under it could still hold gigabytes. Past the
+// budget, the connections holding the most are cut (closed, their input
+// dropped, Read and Write return an error matching ErrInboundOverflow)
+// until the total is back under seven eighths of it; a connection whose
+// reader keeps up holds nothing and is never cut. All gnet connections of
+// the process also share the engine's budget (SetEngineInboundBudget). n
+// must be positive. Listen and NewStreamServer only; the stdlib backend
+// ignores it.
+func WithInboundBudget(n int) Option {
 	return func(c *config) error {
+		c.listenOnly = "WithInboundBudget"
 		if n <= 0 {
-			return fmt.Errorf("netpoll: write high-water mark %d: %w", n, errInvalid)
+			return fmt.Errorf("netpoll: inbound budget %d: %w", n, errInvalid)
 		}
-		c.highWater = n
-		return nil
-	}
-}
-
-// WithLinger bounds how long a closed connection keeps delivering the
-// output it still holds (default DefaultLinger); what is left then is
-// dropped. 0 makes Close abortive: unsent output is dropped at once (and,
-// on the stdlib backend, the peer gets a reset). d must not be negative.
-func WithLinger(d time.Duration) Option {
-	return func(c *config) error {
-		if d < 0 {
-			return fmt.Errorf("netpoll: linger %v: %w", d, hub.ErrNegativeDuration)
-		}
-		c.linger = d
+		c.inboundBudget = n
 		return nil
 	}
 }
@@ -136,7 +144,7 @@ func WithIdleTimeout(d time.Duration) Option {
 // WithStdlib moves the connection's bytes through the standard library's
 // net package instead of gnet's event loops, behind the same API (see the
 // package doc). It is the only backend on platforms gnet does not support,
-// such as Windows; elsewhere it serves protocols that need half-close.
+// such as Windows.
 func WithStdlib() Option {
 	return func(c *config) error {
 		c.stdlib = true

@@ -76,7 +76,7 @@ func NewStreamServer(addr string, handler func(ctx context.Context, c *Conn), op
 	if handler == nil {
 		panic("netpoll: nil handler")
 	}
-	cfg, err := newConfig(true, opts)
+	cfg, err := newConfig(forServer, opts)
 	if err != nil {
 		return nil, err
 	}
