@@ -5,13 +5,16 @@ import (
 	"sync"
 )
 
-// Inbound bytes wait in buffers from a pool of power-of-two size classes, so
-// a connection holds a buffer only while it has unread bytes and gives it
-// back as soon as they are read: an idle connection holds none, and a busy
-// one reuses buffers instead of allocating one per message.
+// Inbound bytes wait in buffers of power-of-two sizes, so a connection
+// holds a buffer only while it has unread bytes and gives it back as soon
+// as they are read: an idle connection holds none. Buffers up to a loop's
+// read chunk are pooled, so a busy connection reuses them instead of
+// allocating one per message; larger ones (a reader lagging behind) are
+// left to the garbage collector, so a burst of them does not linger in the
+// pool.
 const (
 	minBufShift = 12 // 4 KiB
-	maxBufShift = 22 // 4 MiB; larger buffers are allocated and dropped
+	maxBufShift = 15 // 32 KiB; larger buffers are allocated and dropped
 	copyBuf     = 32 << 10
 )
 
@@ -30,12 +33,13 @@ func bufClass(n int) int {
 	return c
 }
 
-// getBuf returns a buffer with room for at least n bytes, empty. The
-// pointer is the handle putBuf takes back (pooling it allocates nothing).
+// getBuf returns a buffer with room for at least n bytes, empty, of a
+// power-of-two size. The pointer is the handle putBuf takes back (pooling it
+// allocates nothing).
 func getBuf(n int) *[]byte {
 	c := bufClass(n)
 	if c < 0 {
-		b := make([]byte, 0, n)
+		b := make([]byte, 0, 1<<bits.Len(uint(n-1)))
 		return &b
 	}
 	if p, ok := bufPools[c].Get().(*[]byte); ok {

@@ -46,6 +46,7 @@ type connImpl interface {
 	write(ctx context.Context, p []byte) (int, error)
 	writeTo(ctx context.Context, w io.Writer) (int64, error)
 	closeWrite() error
+	setSockBuf(opt int, bytes int) error
 	close() error
 	abort()
 	setReadDeadline(t time.Time) error
@@ -115,6 +116,17 @@ func (c *Conn) CloseWrite() error { return c.c.closeWrite() }
 // return nil.
 func (c *Conn) Close() error { return c.c.close() }
 
+// SetReadBuffer sets the size of the kernel's receive buffer for the
+// connection's socket, as *net.TCPConn's does; it also stops the kernel
+// from growing it on its own. With many connections whose peers send more
+// than is read, the kernel's buffers, not netpoll's, are what the memory
+// goes to; a server can bound them with it.
+func (c *Conn) SetReadBuffer(bytes int) error { return c.c.setSockBuf(soRcvBuf, bytes) }
+
+// SetWriteBuffer sets the size of the kernel's send buffer for the
+// connection's socket, as *net.TCPConn's does (see SetReadBuffer).
+func (c *Conn) SetWriteBuffer(bytes int) error { return c.c.setSockBuf(soSndBuf, bytes) }
+
 // LocalAddr returns the local network address.
 func (c *Conn) LocalAddr() net.Addr { return c.c.localAddr() }
 
@@ -140,6 +152,12 @@ func (c *Conn) SetReadDeadline(t time.Time) error { return c.c.setReadDeadline(t
 // bytes (and for its turn among concurrent Writes), as SetReadDeadline does
 // for Read. Bytes the kernel already took are sent regardless.
 func (c *Conn) SetWriteDeadline(t time.Time) error { return c.c.setWriteDeadline(t) }
+
+// The socket buffers SetReadBuffer and SetWriteBuffer set.
+const (
+	soRcvBuf = iota
+	soSndBuf
+)
 
 // waitList is a FIFO of parked callers, guarded by its owner's lock.
 type waitList []*hub.Waiter

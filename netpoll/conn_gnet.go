@@ -5,6 +5,7 @@ package netpoll
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -19,22 +20,31 @@ import (
 	"github.com/gevent-go/gevent/hub"
 )
 
-// gconn is a connection whose received bytes move through a gnet event loop.
+// gconn is a connection whose received bytes move through a gnet event loop
+// (until it is paused, below).
 //
 // Reading: gnet's loop copies what it reads out of its shared read buffer
-// (OnTraffic) into in, a pooled buffer, up to the inbound limit and within
-// the budgets, and wakes the parked readers. A drained buffer goes back to
-// the pool, so an idle connection holds none.
+// (OnTraffic) into in, a pooled buffer, and wakes the parked readers. A
+// drained buffer goes back to the pool, so an idle connection holds none.
 //
 // Writing never goes through gnet. Write writes to the socket from the
 // caller's goroutine, and when the kernel's send buffer is full it waits for
 // room on own, netpoll's pollable duplicate of the socket's descriptor,
 // through the runtime's poller, off its run token (direction.do). So gnet's
-// outbound buffer stays empty, and that matters twice: gnet drops what it
-// holds when it closes a connection, and it closes a connection as soon as
-// the peer shuts down its write side. At that point (OnClose with io.EOF)
-// own keeps the socket open, so Read drains what arrived and then returns
-// io.EOF while Write goes on: half-close, with nothing lost.
+// outbound buffer stays empty, and that matters three times over: gnet drops
+// what it holds when it closes a connection, and it closes one when the
+// peer shuts down its write side, and when netpoll pauses it:
+//
+//   - Half-close: at the peer's FIN (OnClose with io.EOF) own keeps the
+//     socket open, so Read drains what arrived and then returns io.EOF
+//     while Write goes on, with nothing lost.
+//   - Pause: gnet cannot stop reading a socket, so a peer that sends faster
+//     than the connection is read would grow in without bound. Past the
+//     inbound limit, or chosen by a budget, the connection is paused: netpoll
+//     asks gnet to let go of it (gnet reads nothing more once it has) and
+//     reads it on own through the runtime's poller from then on, after what
+//     in holds. The kernel's flow control then throttles the peer, as with
+//     the standard library.
 //
 // gnet.Conn's loop-only methods are called only from its loop's callbacks;
 // off the loop only Close and the socket calls (Fd, Dup, setsockopt).
@@ -45,13 +55,14 @@ type gconn struct {
 	laddr, raddr net.Addr
 	idle         idleWatch
 	budgets      []*budget    // charged with the inbound buffer; fixed at adoption
-	held         atomic.Int64 // the inbound buffer charged to the budgets (written under mu)
+	held         atomic.Int64 // the inbound buffers charged to the budgets (written under mu)
 
 	mu       sync.Mutex
 	gc       gnet.Conn // set once enrolled
 	inp      *[]byte   // the pooled buffer behind in, nil when in is nil
 	in       []byte    // received, unread: in[ioff:]
 	ioff     int
+	taken    int   // the buffer a WriteTo is writing out, still charged
 	rerr     error // what Read returns once in is drained
 	werr     error // what Write returns
 	readers  waitList
@@ -60,12 +71,15 @@ type gconn struct {
 	wturn    turn      // Writes take turns
 	own      *os.File  // netpoll's pollable duplicate of the socket, once needed
 	wd       direction // Write's waits on own
+	rd       direction // reads on own, once paused
+	ownReads bool      // paused and let go of by gnet: reads come from own
+	paused   bool      // netpoll asked gnet to let go, to read on own instead
 	opened   bool      // OnOpen ran
 	closing  bool      // Close was called
 	shut     bool      // gc.Close was requested
 	wshut    bool      // CloseWrite shut down the write side
 	gnetDone bool      // OnClose ran: gnet has let go of the socket
-	detached bool      // in the detached set: half-open, on own alone
+	detached bool      // in the detached set: on own alone, paused or half-open
 	done     bool      // fully closed: gnet has let go and own is closed
 	hooks    closeHooks
 }
@@ -94,11 +108,15 @@ func (c *gconn) remoteAddr() net.Addr { return c.raddr }
 
 func (c *gconn) opErr(op string, err error) error { return opError(op, c.laddr, c.raddr, err) }
 
+// errReadOwn tells a reader that in is drained and the connection is read
+// on own now (it is paused).
+var errReadOwn = errors.New("netpoll: read on own")
+
 // awaitInput parks until c has unread input and returns nil with mu held;
 // or it returns, with mu released, what ends the wait: the connection
 // closed or failed, the peer's EOF (once everything was read), the read
-// deadline, ctx's end. With poll set it does not park: it returns nil with
-// mu held whether or not there is input.
+// deadline, ctx's end, or errReadOwn. With poll set it does not park: it
+// returns nil with mu held whether or not there is input.
 func (c *gconn) awaitInput(ctx context.Context, poll bool) error {
 	for {
 		c.mu.Lock()
@@ -117,6 +135,9 @@ func (c *gconn) awaitInput(ctx context.Context, poll bool) error {
 			return err
 		case poll:
 			return nil
+		case c.ownReads:
+			c.mu.Unlock()
+			return errReadOwn
 		}
 		if err := c.readers.park(ctx, &c.mu, "netpoll.read"); err != nil {
 			hub.Checkpoint(ctx)
@@ -126,7 +147,9 @@ func (c *gconn) awaitInput(ctx context.Context, poll bool) error {
 }
 
 func (c *gconn) read(ctx context.Context, p []byte) (int, error) {
-	if err := c.awaitInput(ctx, len(p) == 0); err != nil {
+	if err := c.awaitInput(ctx, len(p) == 0); err == errReadOwn {
+		return c.readOwn(ctx, p)
+	} else if err != nil {
 		return 0, c.opErr("read", err)
 	}
 	n := copy(p, c.in[c.ioff:])
@@ -143,25 +166,60 @@ func (c *gconn) read(ctx context.Context, p []byte) (int, error) {
 	return n, nil
 }
 
+// readOwn reads on own, off the run token, once the connection is paused
+// and in is drained.
+func (c *gconn) readOwn(ctx context.Context, p []byte) (int, error) {
+	n, err := c.rd.do(ctx, &c.mu, "netpoll.read", true, p)
+	if n > 0 {
+		c.idle.touch()
+	}
+	if err != nil {
+		c.mu.Lock()
+		err = c.ownErrLocked(ctx, "read", err)
+		c.mu.Unlock()
+	}
+	return n, c.opErr("read", err)
+}
+
 // writeTo hands w the received bytes in the buffer they arrived in: no copy,
-// and no buffer held while it waits.
+// and no buffer held while it waits (the buffer stays charged to the
+// budgets until w has taken it). Once the connection is paused it copies
+// through a pooled buffer, as io.Copy would.
 func (c *gconn) writeTo(ctx context.Context, w io.Writer) (int64, error) {
 	var total int64
 	for {
-		if err := c.awaitInput(ctx, false); err != nil {
-			if err == io.EOF {
-				return total, nil
+		var chunk []byte
+		var inp *[]byte
+		switch err := c.awaitInput(ctx, false); err {
+		case nil:
+			inp, chunk = c.inp, c.in[c.ioff:]
+			c.inp, c.in, c.ioff = nil, nil, 0
+			c.taken = cap(*inp)
+			c.mu.Unlock()
+		case errReadOwn:
+			inp = getBuf(copyBuf)
+			n, err := c.readOwn(ctx, (*inp)[:cap(*inp)])
+			chunk = (*inp)[:n]
+			if err != nil {
+				putBuf(inp)
+				if err == io.EOF {
+					return total, nil
+				}
+				return total, err
 			}
+		case io.EOF:
+			return total, nil
+		default:
 			return total, c.opErr("read", err)
 		}
-		inp, chunk := c.inp, c.in[c.ioff:]
-		c.inp, c.in, c.ioff = nil, nil, 0
-		delta := c.rechargeLocked()
-		c.mu.Unlock()
-		c.charge(delta)
 		c.idle.touch()
 		m, err := w.Write(chunk)
 		total += int64(m)
+		c.mu.Lock()
+		c.taken = 0
+		delta := c.rechargeLocked()
+		c.mu.Unlock()
+		c.charge(delta)
 		putBuf(inp)
 		if err == nil && m < len(chunk) {
 			err = io.ErrShortWrite
@@ -181,30 +239,40 @@ func (c *gconn) releaseInLocked() {
 // rechargeLocked records the inbound buffer now held and returns the change
 // for charge, which the caller makes once mu is released.
 func (c *gconn) rechargeLocked() int64 {
-	var now int64
+	now := int64(c.taken)
 	if c.inp != nil {
-		now = int64(cap(*c.inp))
+		now += int64(cap(*c.inp))
 	}
 	delta := now - c.held.Load()
 	c.held.Store(now)
 	return delta
 }
 
-// charge applies a change of the inbound buffer to the budgets, and cuts
-// the connections they choose (maybe c itself). No lock may be held.
+// charge applies a change of the inbound buffers to the budgets, which
+// pause or cut the connections they choose (maybe c itself). No lock may be
+// held.
 func (c *gconn) charge(delta int64) {
-	if delta == 0 {
-		return
-	}
-	for _, b := range c.budgets {
-		for _, v := range b.charge(delta) {
-			v.cut()
+	if delta != 0 {
+		for _, b := range c.budgets {
+			b.charge(c, delta)
 		}
 	}
 }
 
 func (c *gconn) heldBytes() int64 { return c.held.Load() }
 func (c *gconn) cut()             { c.fail(ErrInboundOverflow) }
+
+// pause asks gnet to let go of the connection, which is then read on own
+// (see gconn). Bytes gnet reads before it lets go still arrive in order.
+func (c *gconn) pause() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.paused || c.shut || c.closing || c.gnetDone || c.gc == nil {
+		return
+	}
+	c.paused, c.shut = true, true
+	_ = c.gc.Close()
+}
 
 // writeErrLocked is why a Write cannot go on, if it cannot.
 func (c *gconn) writeErrLocked() error {
@@ -239,7 +307,7 @@ func (c *gconn) write(ctx context.Context, p []byte) (int, error) {
 			n += m
 			c.mu.Lock()
 			if err != nil {
-				err = c.waitErrLocked(ctx, err)
+				err = c.ownErrLocked(ctx, "write", err)
 			}
 		}
 	}
@@ -282,29 +350,37 @@ func (c *gconn) writeNowLocked(p []byte) (n int, err error) {
 	return n, err
 }
 
-// waitErrLocked maps the error of a wait on own: a write error fails the
-// connection's writes; own closed under the writer reports why it was.
-func (c *gconn) waitErrLocked(ctx context.Context, err error) error {
+// ownErrLocked maps the error of a read or write on own: io.EOF and
+// ctx's end pass; own closed under the caller reports why it was; a socket
+// error fails that direction for good.
+func (c *gconn) ownErrLocked(ctx context.Context, op string, err error) error {
 	switch {
+	case err == io.EOF:
+		return err
 	case ctx.Err() != nil && errors.Is(err, context.Cause(ctx)):
 		return err
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		return os.ErrDeadlineExceeded
 	case errors.Is(err, os.ErrClosed):
-		if c.closing {
+		why := c.werr
+		if op == "read" {
+			why = c.rerr
+		}
+		if c.closing || why == nil {
 			return net.ErrClosed
 		}
-		if c.werr != nil {
-			return c.werr
-		}
-		return net.ErrClosed
+		return why
 	}
 	var errno syscall.Errno
 	if errors.As(err, &errno) {
-		err = os.NewSyscallError("write", errno)
+		err = os.NewSyscallError(op, errno)
 	}
-	if c.werr == nil {
-		c.werr = err
+	sticky := &c.werr
+	if op == "read" {
+		sticky = &c.rerr
+	}
+	if *sticky == nil {
+		*sticky = err
 	}
 	return err
 }
@@ -358,12 +434,32 @@ func (c *gconn) closeWrite() error {
 	}
 	var err error
 	if !c.fdLocked(func(fd int) { err = unix.Shutdown(fd, unix.SHUT_WR) }) {
-		err = net.ErrClosed
+		return c.opErr("close", net.ErrClosed)
 	}
 	if err != nil {
 		return c.opErr("close", os.NewSyscallError("shutdown", err))
 	}
 	c.wshut = true
+	return nil
+}
+
+func (c *gconn) setSockBuf(opt int, bytes int) error {
+	name := unix.SO_RCVBUF
+	if opt == soSndBuf {
+		name = unix.SO_SNDBUF
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return c.opErr("set", net.ErrClosed)
+	}
+	var err error
+	if !c.fdLocked(func(fd int) { err = unix.SetsockoptInt(fd, unix.SOL_SOCKET, name, bytes) }) {
+		return c.opErr("set", net.ErrClosed)
+	}
+	if err != nil {
+		return c.opErr("set", os.NewSyscallError("setsockopt", err))
+	}
 	return nil
 }
 
@@ -434,6 +530,7 @@ func (c *gconn) endLocked(delta int64) {
 	if c.gnetDone && !c.done {
 		c.done, finished = true, true
 		c.detached = false
+		c.ownReads = false
 		c.rdl.stop()
 		c.wdl.stop()
 		hooks = c.hooks.takeLocked()
@@ -472,6 +569,9 @@ func (c *gconn) setReadDeadline(t time.Time) error {
 		c.mu.Unlock()
 	})
 	c.readers.wakeAll()
+	if c.ownReads {
+		return c.rd.setUserLocked(t)
+	}
 	return nil
 }
 
@@ -498,7 +598,9 @@ func (c *gconn) setWriteDeadline(t time.Time) error {
 func (c *gconn) onClosed(fn func()) { addHook(&c.mu, &c.hooks, fn) }
 
 // onTraffic runs on the loop: it copies the received bytes out of gnet's
-// shared read buffer and wakes the readers.
+// shared read buffer and wakes the readers. Past the inbound limit it
+// pauses the connection: the loop closes gnet's side on return, and the
+// rest is read on own.
 func (c *gconn) onTraffic(gc gnet.Conn) gnet.Action {
 	b, _ := gc.Next(-1)
 	c.mu.Lock()
@@ -506,17 +608,19 @@ func (c *gconn) onTraffic(gc gnet.Conn) gnet.Action {
 		c.mu.Unlock()
 		return gnet.None // nobody will read it: drop it
 	}
-	if len(c.in)-c.ioff+len(b) > c.cfg.inboundLimit {
-		c.shut = true // the loop closes it on return
-		c.shutLocked(ErrInboundOverflow)
-		return gnet.Close
-	}
 	c.appendLocked(b)
+	over := !c.paused && len(c.in)-c.ioff >= c.cfg.inboundLimit
+	if over {
+		c.paused, c.shut = true, true
+	}
 	delta := c.rechargeLocked()
 	c.readers.wakeAll()
 	c.mu.Unlock()
 	c.idle.touch()
 	c.charge(delta)
+	if over {
+		return gnet.Close
+	}
 	return gnet.None
 }
 
@@ -543,15 +647,32 @@ func (c *gconn) appendLocked(b []byte) {
 }
 
 // onClose runs on the loop when gnet closes the connection. err is nil for
-// a close netpoll asked for (or the engine stopping), wraps io.EOF when
-// the peer shut down its write side (or closed), or is the socket's error.
-// On EOF the write side lives on, on own.
+// a close netpoll asked for (a Close, a pause) or the engine stopping, wraps
+// io.EOF when the peer shut down its write side (or closed), or is the
+// socket's error. After a pause the connection lives on, read and written
+// on own; after EOF its write side does.
 func (c *gconn) onClose(err error) {
 	c.mu.Lock()
-	halfOpen := errors.Is(err, io.EOF) && !c.closing && c.werr == nil && !c.wshut && c.ownLocked() == nil
+	open := !c.closing && c.rerr == nil
+	var moved, halfOpen bool
+	switch {
+	case open && c.paused && err == nil:
+		if err = c.ownLocked(); err != nil {
+			err = fmt.Errorf("netpoll: pausing the connection: %w", err)
+		}
+		moved = err == nil
+	case open && errors.Is(err, io.EOF) && c.werr == nil && !c.wshut:
+		halfOpen = c.ownLocked() == nil
+	}
 	c.gnetDone = true
+	if moved {
+		c.ownReads = true
+		c.rd = direction{op: c.own.Read, setDeadline: c.own.SetReadDeadline}
+		_ = c.rd.setUserLocked(c.rdl.at)
+	}
 	var rerr, werr error
 	switch {
+	case moved:
 	case err == nil && c.closing:
 		rerr, werr = net.ErrClosed, net.ErrClosed
 	case err == nil:
@@ -566,13 +687,13 @@ func (c *gconn) onClose(err error) {
 		c.rerr = rerr
 	}
 	c.readers.wakeAll()
-	c.rdl.stop()
-	if halfOpen {
+	if moved || halfOpen {
 		c.detached = true
 		detached.add(c)
 		c.mu.Unlock()
 		return
 	}
+	c.rdl.stop()
 	if c.werr == nil {
 		c.werr = werr
 	}
@@ -580,8 +701,8 @@ func (c *gconn) onClose(err error) {
 	c.endLocked(0)
 }
 
-// detached holds the half-open connections gnet has let go of, for
-// Shutdown.
+// detached holds the connections gnet has let go of that live on on own
+// (paused, or half-open), for Shutdown.
 var detached = connSet{m: make(map[*gconn]struct{})}
 
 type connSet struct {

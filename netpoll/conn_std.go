@@ -98,6 +98,20 @@ func (c *sconn) closeWrite() error {
 	return cw.CloseWrite()
 }
 
+func (c *sconn) setSockBuf(opt int, bytes int) error {
+	tc, ok := c.nc.(interface {
+		SetReadBuffer(int) error
+		SetWriteBuffer(int) error
+	})
+	if !ok {
+		return c.wrap("set", errors.ErrUnsupported)
+	}
+	if opt == soRcvBuf {
+		return tc.SetReadBuffer(bytes)
+	}
+	return tc.SetWriteBuffer(bytes)
+}
+
 func (c *sconn) wrap(op string, err error) error {
 	if err == nil {
 		return nil

@@ -66,31 +66,36 @@
 //
 // # Memory under hostile peers
 //
-// gnet reads every socket whatever the application does, so the kernel
-// never throttles a peer that sends faster than the connection is read.
-// Three bounds replace that flow control: a connection may hold at most its
-// inbound limit (WithInboundLimit, default 4 MiB) of unread input; all the
-// connections of a Listener or StreamServer together at most its inbound
-// budget (WithInboundBudget, default 64 MiB); all the process's gnet
-// connections together at most the engine's (SetEngineInboundBudget,
-// default 256 MiB). Past a limit the connection is cut; past a budget, the
-// connections holding the most are. A cut connection is closed, its input
-// dropped, and its Read and Write return an error matching
-// ErrInboundOverflow. A reader that keeps up holds nothing and is never
-// cut. Output needs no such bound: it stays in the kernel.
+// gnet reads every socket whatever the application does, so by itself it
+// would never let the kernel throttle a peer that sends faster than the
+// connection is read. netpoll bounds what connections hold instead: a
+// connection may hold its inbound limit of unread input (WithInboundLimit,
+// default 4 MiB); all the connections of a Listener or StreamServer
+// together its inbound budget (WithInboundBudget, default 64 MiB). A
+// connection past either is paused: netpoll has gnet let go of it and reads
+// it through the Go runtime's poller for the rest of its life, as the
+// stdlib backend does, so the kernel's flow control throttles its peer, and
+// nothing is lost. All the process's gnet connections together may hold the engine's
+// budget (SetEngineInboundBudget, default 256 MiB), the last resort: past
+// it the connections holding the most are cut (closed, their input
+// dropped, Read and Write return an error matching ErrInboundOverflow). A
+// reader that keeps up holds nothing and is never paused or cut. Output
+// needs no such bound: it stays in the kernel. The kernel's own buffers,
+// which peers that do not read fill first, can be sized per connection
+// with SetReadBuffer and SetWriteBuffer.
 //
 // # Deviations from net.Conn and the standard library
 //
-//   - No read back-pressure: a peer that floods a connection nobody reads is
-//     disconnected at a limit or budget (above), not throttled.
+//   - A connection is read ahead up to its inbound limit before its peer is
+//     throttled, and past the engine's budget a connection can be cut
+//     (above); the standard library leaves both to the kernel.
 //   - Deadlines are implemented by netpoll (gnet's are stubs) and follow the
 //     net.Conn contract, including a deadline moved while a Read or Write is
 //     blocked.
 //   - Only "tcp", "tcp4" and "tcp6".
 //
-// golang.org/x/net/nettest.TestConn passes on both backends; its cases that
-// flood a connection nobody reads need an inbound limit and budgets above
-// their flood (the tests raise them).
+// golang.org/x/net/nettest.TestConn passes on both backends, with the
+// default limits and with connections paused from their first byte.
 //
 // # The stdlib backend
 //
@@ -104,8 +109,8 @@
 // # Shutdown
 //
 // Shutdown closes every Listener and stops the shared event loops, closing
-// every gnet connection (half-open ones too); calls on them return
-// ErrShutdown. It waits for the
+// every gnet connection (paused and half-open ones too); calls on them
+// return ErrShutdown. It waits for the
 // loops' goroutines, so programs and tests that check for leaked goroutines
 // (go.uber.org/goleak) call it at the end, after stopping their servers and
 // hubs. A later Listen or Dial starts the loops again.

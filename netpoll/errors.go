@@ -11,11 +11,13 @@ import (
 // returned by Conn methods wrap them in a *net.OpError, as the standard
 // library does.
 var (
-	// ErrInboundOverflow: the peer sent more than the connection's inbound
-	// limit (WithInboundLimit) while nobody read it. gnet cannot stop reading
-	// a socket, so the connection was closed and its buffered input dropped
-	// rather than let memory grow; Read and Write return this error.
-	ErrInboundOverflow = errors.New("netpoll: inbound limit exceeded")
+	// ErrInboundOverflow: the connection was cut because the process's gnet
+	// connections together held more received, unread input than the
+	// engine's budget (SetEngineInboundBudget), and it held the most. The
+	// inbound limits and the Listeners' and servers' budgets pause
+	// connections instead (see WithInboundLimit); this budget is the last
+	// resort. Read and Write return it.
+	ErrInboundOverflow = errors.New("netpoll: inbound budget exceeded")
 	// ErrIdleTimeout: nothing was received or written for the connection's
 	// idle timeout (WithIdleTimeout), so it was closed.
 	ErrIdleTimeout = errors.New("netpoll: idle timeout")

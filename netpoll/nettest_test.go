@@ -16,16 +16,14 @@ import (
 //   - stdlib: both ends on the stdlib backend.
 //
 // Several cases flood a connection that reads slowly or not at all
-// (RacyRead, PresentTimeout, FutureTimeout). gnet drains the socket whatever
-// the reader does, so there the kernel never throttles the sender and the
-// inbound limit is what bounds memory: with the default 4 MiB the reader's
-// connection is cut with ErrInboundOverflow (the documented policy, tested
-// in TestFloodingClientIsCut). The suite runs with a 512 MiB limit so that
-// its floods, a few hundred milliseconds long, stay under it.
+// (RacyRead, PresentTimeout, FutureTimeout): past the inbound limit its
+// connection is paused, read through the runtime's poller, and the kernel
+// throttles the sender, as with the standard library. The "small limit"
+// runs pause at once.
 func TestNettestConn(t *testing.T) {
-	const limit = 512 << 20
-	t.Run("gnet", func(t *testing.T) { nettest.TestConn(t, makePipe(true, WithInboundLimit(limit))) })
-	t.Run("gnet-both", func(t *testing.T) { nettest.TestConn(t, makePipe(false, WithInboundLimit(limit))) })
+	t.Run("gnet", func(t *testing.T) { nettest.TestConn(t, makePipe(true)) })
+	t.Run("gnet-both", func(t *testing.T) { nettest.TestConn(t, makePipe(false)) })
+	t.Run("gnet-small-limit", func(t *testing.T) { nettest.TestConn(t, makePipe(false, WithInboundLimit(1))) })
 	t.Run("stdlib", func(t *testing.T) { nettest.TestConn(t, makePipe(false, WithStdlib())) })
 }
 

@@ -86,15 +86,16 @@ func newConfig(what configFor, opts []Option) (*config, error) {
 	return c, nil
 }
 
-// WithInboundLimit caps the bytes received on a connection and not yet
-// read (default DefaultInboundLimit). gnet keeps reading a socket whatever
-// the application does, so a peer that sends and never reads would grow
-// memory without bound; past the limit the connection is closed, its
-// buffered input dropped, and Read returns an error matching
-// ErrInboundOverflow. A reader that keeps up is never affected, however much
-// it receives. Many connections together are bounded by the budgets (see
-// WithInboundBudget). n must be positive. The stdlib backend ignores the
-// limit: the kernel's flow control bounds it.
+// WithInboundLimit sets how many bytes a connection may have received and
+// not yet read before it is paused (default DefaultInboundLimit). gnet reads
+// every socket whatever the application does, so a peer that sends faster
+// than the connection is read would otherwise grow memory without bound. A
+// paused connection is read through the Go runtime's poller from then on,
+// as on the stdlib backend: the kernel's flow control throttles its peer,
+// and nothing is lost or reordered. A reader that keeps up is never
+// paused, however much it receives. Many connections together are bounded
+// by the budgets (see WithInboundBudget). n must be positive. The stdlib
+// backend ignores it: the kernel's flow control is all it has.
 func WithInboundLimit(n int) Option {
 	return func(c *config) error {
 		if n <= 0 {
@@ -108,14 +109,14 @@ func WithInboundLimit(n int) Option {
 // WithInboundBudget bounds the bytes received and not yet read that all the
 // connections of a Listener or StreamServer may hold together (default
 // DefaultInboundBudget). The inbound limit bounds one connection; a
-// thousand connections each under it could still hold gigabytes. Past the
-// budget, the connections holding the most are cut (closed, their input
-// dropped, Read and Write return an error matching ErrInboundOverflow)
-// until the total is back under seven eighths of it; a connection whose
-// reader keeps up holds nothing and is never cut. All gnet connections of
-// the process also share the engine's budget (SetEngineInboundBudget). n
-// must be positive. Listen and NewStreamServer only; the stdlib backend
-// ignores it.
+// thousand connections each under it could still hold gigabytes. Once the
+// budget is spent, a connection that receives more is paused (see
+// WithInboundLimit), so the total passes the budget by at most one read
+// (16 KiB) per connection still read by gnet. A connection whose reader
+// keeps up holds nothing and is never paused. All gnet connections of the
+// process also share the engine's budget, the last resort, which cuts
+// (SetEngineInboundBudget). n must be positive. Listen and NewStreamServer
+// only; the stdlib backend ignores it.
 func WithInboundBudget(n int) Option {
 	return func(c *config) error {
 		c.listenOnly = "WithInboundBudget"
