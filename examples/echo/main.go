@@ -4,11 +4,17 @@
 // Usage:
 //
 //	echo                                    # a server on 127.0.0.1 and a short load against it
-//	echo -serve [-addr host:port] [-pool n] [-max-conns n] [-inbound-cap bytes]
+//	echo -serve [-addr host:port] [-pool n] [-max-conns n] [-idle-timeout d]
+//	            [-inbound-cap bytes] [-inbound-budget bytes] [-sockbuf bytes] [-stdlib]
 //	echo -load -addr host:port [-conns n] [-size bytes] [-duration d]
 //
 // The server runs a greenlet per connection (or a pool.Pool of -pool of
-// them) that reads and writes back with netpoll's cooperative Conn. It stops
+// them) that reads and writes back with netpoll's cooperative Conn, on
+// gnet's event loops (or the standard library's net with -stdlib). It
+// closes connections idle for -idle-timeout, and cuts clients that send
+// without reading at -inbound-cap bytes each, or the biggest of them once
+// all hold -inbound-budget bytes together; -sockbuf bounds the kernel's
+// buffers of each connection, where such clients put the rest. It stops
 // gracefully on SIGINT or SIGTERM: it stops accepting, gives the open
 // connections -grace to finish, then closes them. The load prints msgs/s,
 // MB/s, the p50, p99 and p99.9 round-trip latency, and the errors and
@@ -28,6 +34,7 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/examples/echo/echo"
+	"github.com/gevent-go/gevent/netpoll"
 )
 
 func main() {
@@ -52,7 +59,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.server.Addr, "addr", "127.0.0.1:0", "listen address (-serve), or the server to load (-load)")
 	fs.IntVar(&o.server.PoolSize, "pool", 0, "handlers running at once, a pool.Pool (0: unbounded, a greenlet per connection)")
 	fs.IntVar(&o.server.MaxConns, "max-conns", 0, "open connections at most; more are closed at once (0: unbounded)")
-	fs.IntVar(&o.server.InboundCap, "inbound-cap", 0, "bytes received and not yet read per connection before it is closed (0: netpoll's default, 4 MiB)")
+	fs.IntVar(&o.server.InboundCap, "inbound-cap", echo.DefaultInboundCap, "bytes received and not yet echoed per connection before it is closed")
+	fs.IntVar(&o.server.InboundBudget, "inbound-budget", netpoll.DefaultInboundBudget, "bytes received and not yet echoed by all connections together before the biggest holders are closed")
+	fs.DurationVar(&o.server.IdleTimeout, "idle-timeout", time.Minute, "close connections idle for this long (0: never)")
+	fs.IntVar(&o.server.SocketBuffer, "sockbuf", 0, "kernel receive and send buffer size of each connection's socket (0: the kernel's default, which it grows to megabytes)")
+	fs.BoolVar(&o.server.Stdlib, "stdlib", false, "move the bytes through the standard library's net instead of gnet's event loops")
 	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long a graceful stop lets open connections finish")
 	fs.IntVar(&o.loadCfg.Conns, "conns", 50, "load: connections")
 	fs.IntVar(&o.loadCfg.Size, "size", 64, "load: message size in bytes (>= 8)")
@@ -95,7 +106,11 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if o.server.PoolSize > 0 {
 			pool = fmt.Sprint(o.server.PoolSize)
 		}
-		fmt.Fprintf(stderr, "echo: serving on %s (pool %s)\n", addr, pool)
+		backend := "gnet"
+		if o.server.Stdlib {
+			backend = "stdlib"
+		}
+		fmt.Fprintf(stderr, "echo: serving on %s (pool %s, %s)\n", addr, pool, backend)
 	}
 	status := 0
 	if o.serve {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
@@ -24,9 +25,32 @@ type ServerConfig struct {
 	// at once (0: unbounded).
 	MaxConns int
 	// InboundCap bounds the bytes a connection may have received and not yet
-	// read; a peer that sends past it is disconnected (0: netpoll's default).
+	// echoed; a peer that sends past it is disconnected (0:
+	// DefaultInboundCap). An echo handler reads as fast as its peer takes
+	// the echo, so only a peer that sends and does not read comes near it.
 	InboundCap int
+	// InboundBudget bounds the bytes all connections together may have
+	// received and not yet echoed; past it the connections holding the
+	// most are disconnected (0: netpoll's default, 64 MiB).
+	InboundBudget int
+	// IdleTimeout closes a connection on which nothing was received or
+	// sent for that long, so idle and slowloris clients are not held
+	// forever (0: no idle timeout).
+	IdleTimeout time.Duration
+	// Stdlib moves the bytes through the standard library's net package
+	// instead of gnet's event loops (netpoll.WithStdlib).
+	Stdlib bool
+	// SocketBuffer, if > 0, sizes the kernel's receive and send buffers of
+	// every connection's socket (Conn.SetReadBuffer, SetWriteBuffer). Peers
+	// that send and do not read fill the kernel's buffers first, and the
+	// kernel grows them to megabytes each: with many such peers it is what
+	// bounds the kernel's memory (0: the kernel's default).
+	SocketBuffer int
 }
+
+// DefaultInboundCap is the inbound cap when ServerConfig.InboundCap is 0:
+// 1 MiB, well above what an echo connection holds while its peer reads.
+const DefaultInboundCap = 1 << 20
 
 // Server is a running echo server with its own hub.
 type Server struct {
@@ -34,23 +58,20 @@ type Server struct {
 	srv *netpoll.StreamServer
 }
 
-// bufSize is the handler's read buffer.
-const bufSize = 64 << 10
-
-// handle echoes everything it reads until the peer closes or an error. Read
-// and Write park only this greenlet.
-func handle(ctx context.Context, c *netpoll.Conn) {
-	buf := make([]byte, bufSize)
-	for {
-		n, err := c.Read(buf)
-		if n > 0 {
-			if _, werr := c.Write(buf[:n]); werr != nil {
+// handler returns the echo handler: it echoes everything it reads until the
+// peer closes (then it returns and the server closes the connection, after
+// the echo) or an error. io.Copy uses the connection's WriteTo: the received
+// bytes are written back from the buffer they arrived in, so the handler
+// keeps no buffer of its own and an idle connection holds none. Its reads
+// and writes park only this greenlet.
+func handler(sockBuf int) func(ctx context.Context, c *netpoll.Conn) {
+	return func(ctx context.Context, c *netpoll.Conn) {
+		if sockBuf > 0 {
+			if c.SetReadBuffer(sockBuf) != nil || c.SetWriteBuffer(sockBuf) != nil {
 				return
 			}
 		}
-		if err != nil {
-			return
-		}
+		_, _ = io.Copy(c, c)
 	}
 }
 
@@ -60,31 +81,34 @@ var ErrServerConfig = errors.New("echo: bad server config")
 // Start starts an echo server on a hub of its own and returns once it
 // listens. It does not block.
 func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
-	if cfg.PoolSize < 0 || cfg.MaxConns < 0 || cfg.InboundCap < 0 {
-		return nil, fmt.Errorf("%w: negative pool size, max connections or inbound cap", ErrServerConfig)
+	if cfg.PoolSize < 0 || cfg.MaxConns < 0 || cfg.InboundCap < 0 || cfg.InboundBudget < 0 || cfg.IdleTimeout < 0 || cfg.SocketBuffer < 0 {
+		return nil, fmt.Errorf("%w: negative pool size, max connections, inbound cap or budget, idle timeout or socket buffer", ErrServerConfig)
 	}
 	h, err := hub.New()
 	if err != nil {
 		return nil, err
 	}
-	opts := []netpoll.Option{netpoll.WithHub(h)}
+	inboundCap := cfg.InboundCap
+	if inboundCap == 0 {
+		inboundCap = DefaultInboundCap
+	}
+	opts := []netpoll.Option{netpoll.WithHub(h), netpoll.WithInboundLimit(inboundCap)}
 	if cfg.PoolSize > 0 {
-		p := pool.New(cfg.PoolSize, pool.WithHub(h))
-		opts = append(opts, netpoll.WithSpawner(func(ctx context.Context, fn func(ctx context.Context)) error {
-			_, err := pool.Spawn(ctx, p, func(ctx context.Context) (struct{}, error) {
-				fn(ctx)
-				return struct{}{}, nil
-			})
-			return err
-		}))
+		opts = append(opts, netpoll.WithPool(pool.New(cfg.PoolSize, pool.WithHub(h))))
 	}
 	if cfg.MaxConns > 0 {
 		opts = append(opts, netpoll.WithMaxConns(cfg.MaxConns))
 	}
-	if cfg.InboundCap > 0 {
-		opts = append(opts, netpoll.WithInboundLimit(cfg.InboundCap))
+	if cfg.InboundBudget > 0 {
+		opts = append(opts, netpoll.WithInboundBudget(cfg.InboundBudget))
 	}
-	srv, err := netpoll.NewStreamServer(cfg.Addr, handle, opts...)
+	if cfg.IdleTimeout > 0 {
+		opts = append(opts, netpoll.WithIdleTimeout(cfg.IdleTimeout))
+	}
+	if cfg.Stdlib {
+		opts = append(opts, netpoll.WithStdlib())
+	}
+	srv, err := netpoll.NewStreamServer(cfg.Addr, handler(cfg.SocketBuffer), opts...)
 	if err == nil {
 		err = srv.Start(ctx)
 	}

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gevent-go/gevent/internal/echocheck"
 )
 
 func startServer(t *testing.T, cfg ServerConfig) *Server {
@@ -146,28 +148,73 @@ func TestMaxConns(t *testing.T) {
 	roundTrip(t, open[0], "still served")
 }
 
-// TestInboundCap: a client that sends and never reads is cut off once the
-// server holds InboundCap bytes it could not echo back.
+// TestInboundCap: a client that sends and never reads is throttled once the
+// server holds InboundCap bytes it could not echo back (and the kernel's
+// buffers are full): its writes stall, as with the standard library, and
+// the server takes a small part of a 256 MiB flood.
 func TestInboundCap(t *testing.T) {
-	s := startServer(t, ServerConfig{InboundCap: 64 << 10})
-	c, err := net.Dial("tcp", s.Addr())
-	require.NoError(t, err)
-	defer c.Close()
-	require.NoError(t, c.SetWriteDeadline(time.Now().Add(10*time.Second)))
-	chunk := make([]byte, 64<<10)
-	var werr error
-	for sent := 0; sent < 256<<20 && werr == nil; sent += len(chunk) {
-		_, werr = c.Write(chunk)
-	}
-	require.Error(t, werr, "the server cut the flooding client off")
-	var ne net.Error
-	if assert.ErrorAs(t, werr, &ne) {
-		assert.False(t, ne.Timeout(), "cut off, not stalled: %v", werr)
+	for _, stdlib := range []bool{false, true} {
+		s := startServer(t, ServerConfig{InboundCap: 64 << 10, Stdlib: stdlib})
+		c, err := net.Dial("tcp", s.Addr())
+		require.NoError(t, err)
+		defer c.Close()
+		chunk := make([]byte, 64<<10)
+		var werr error
+		sent := 0
+		for sent < 256<<20 && werr == nil {
+			require.NoError(t, c.SetWriteDeadline(time.Now().Add(300*time.Millisecond)))
+			var n int
+			n, werr = c.Write(chunk)
+			sent += n
+		}
+		var ne net.Error
+		require.ErrorAs(t, werr, &ne, "stdlib %v: the flood was not throttled (%d MiB sent)", stdlib, sent>>20)
+		assert.True(t, ne.Timeout(), "stdlib %v: throttled, not cut off: %v", stdlib, werr)
+		t.Logf("stdlib %v: %d MiB sent before the client stalled", stdlib, sent>>20)
 	}
 }
 
+// TestHalfClose: 1,000 clients each send a random payload, shut down their
+// write side and read until EOF: each gets back every byte, on both
+// backends.
+func TestHalfClose(t *testing.T) {
+	for _, stdlib := range []bool{false, true} {
+		s := startServer(t, ServerConfig{Stdlib: stdlib})
+		n := 1000
+		if testing.Short() {
+			n = 200
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+		err := echocheck.HalfClose(ctx, s.Addr(), n, 32<<10, 11)
+		cancel()
+		require.NoError(t, err, "stdlib %v", stdlib)
+	}
+}
+
+// TestIdleTimeout: a connection silent for IdleTimeout is closed; one with
+// traffic is not.
+func TestIdleTimeout(t *testing.T) {
+	const idle = 150 * time.Millisecond
+	s := startServer(t, ServerConfig{IdleTimeout: idle})
+	silent, err := net.Dial("tcp", s.Addr())
+	require.NoError(t, err)
+	defer silent.Close()
+	busy, err := net.Dial("tcp", s.Addr())
+	require.NoError(t, err)
+	defer busy.Close()
+	start := time.Now()
+	for time.Since(start) < 3*idle {
+		roundTrip(t, busy, "tick")
+		time.Sleep(idle / 5) // traffic pacing, well inside the timeout
+	}
+	require.NoError(t, silent.SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, err = silent.Read(make([]byte, 1))
+	assert.ErrorIs(t, err, io.EOF, "the silent connection is closed")
+	roundTrip(t, busy, "still served")
+}
+
 func TestServerBadConfig(t *testing.T) {
-	for _, cfg := range []ServerConfig{{PoolSize: -1}, {MaxConns: -1}, {InboundCap: -1}} {
+	for _, cfg := range []ServerConfig{{PoolSize: -1}, {MaxConns: -1}, {InboundCap: -1}, {InboundBudget: -1}, {IdleTimeout: -1}, {SocketBuffer: -1}} {
 		_, err := Start(t.Context(), cfg)
 		assert.ErrorIs(t, err, ErrServerConfig)
 	}
