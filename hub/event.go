@@ -9,8 +9,11 @@ import (
 // signal is the core of Event and AsyncResult: a flag, and the FIFO list of
 // the waiters and subscribers to notify when it becomes set.
 type signal struct {
-	mu      sync.Mutex
-	set     bool
+	mu sync.Mutex
+	// set is the flag: raised under mu (with the waiters detached in the
+	// same critical section), read and lowered without it. A Clear racing a
+	// raise is simply ordered before it.
+	set     atomic.Bool
 	waiters waitList[struct{}]
 	// pending counts waiters woken by the last notifications that have not
 	// yet returned from their wait. A caller that finds the flag set while
@@ -31,11 +34,11 @@ func (s *signal) raise(update func()) {
 	if update != nil {
 		update()
 	}
-	if s.set {
+	if s.set.Load() {
 		s.mu.Unlock()
 		return
 	}
-	s.set = true
+	s.set.Store(true)
 	head := s.waiters.head
 	var woken int32
 	for n := head; n != nil; n = n.next {
@@ -86,13 +89,15 @@ func (s *signal) notify(n *waitNode[struct{}]) {
 // wait blocks until the flag is set and reports true, or until ctx is done
 // or the calling greenlet is killed and reports false (the kill lands here).
 func (s *signal) wait(ctx context.Context, reason string) bool {
-	s.mu.Lock()
-	if s.set {
-		busy := s.pending.Load() > 0
-		s.mu.Unlock()
-		if busy {
+	if s.set.Load() {
+		if s.pending.Load() > 0 {
 			Yield(ctx)
 		}
+		return true
+	}
+	s.mu.Lock()
+	if s.set.Load() {
+		s.mu.Unlock()
 		return true
 	}
 	// A greenlet keeps one node for its signal waits and reuses it (a new
@@ -135,7 +140,7 @@ func (s *signal) subscribe(fn func()) (cancel func()) {
 		panic("hub: Subscribe with a nil function")
 	}
 	s.mu.Lock()
-	if s.set {
+	if s.set.Load() {
 		s.mu.Unlock()
 		fn()
 		return func() {}
@@ -165,18 +170,10 @@ func (e *Event) Set() { e.s.raise(nil) }
 
 // Clear lowers the flag. Waiters already woken by an earlier Set still
 // return true. Clear never blocks.
-func (e *Event) Clear() {
-	e.s.mu.Lock()
-	e.s.set = false
-	e.s.mu.Unlock()
-}
+func (e *Event) Clear() { e.s.set.Store(false) }
 
 // IsSet reports whether the flag is raised.
-func (e *Event) IsSet() bool {
-	e.s.mu.Lock()
-	defer e.s.mu.Unlock()
-	return e.s.set
-}
+func (e *Event) IsSet() bool { return e.s.set.Load() }
 
 // Ready reports whether the flag is raised; with Subscribe it makes an Event
 // a spawn.Waitable.

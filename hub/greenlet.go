@@ -68,10 +68,13 @@ type Task struct {
 	Name string
 	// Run is the greenlet's function. It gets the greenlet's ctx.
 	Run func(ctx context.Context) error
-	// Done is called exactly once when the greenlet ends, on the goroutine
-	// that ends it and (for a greenlet that ran) while it still holds its run
-	// token, so it may make cooperative calls with the greenlet's ctx. For a
-	// greenlet killed before it ran, Done runs on the killer's goroutine.
+	// Done is called exactly once when the greenlet ends, on the greenlet's
+	// own coroutine while it still holds its run token, so it may make
+	// cooperative calls with the ctx it gets: the greenlet's ctx, or after a
+	// kill a ctx that carries the greenlet without its cancellation. A
+	// greenlet killed before it ran never runs Run, but it still ends on
+	// the hub this way (only if the hub's drivers are gone, after Stop, does
+	// Done run on the killer's goroutine).
 	Done func(ctx context.Context, o Outcome)
 }
 
@@ -144,9 +147,12 @@ type G struct {
 	parkW    *Waiter // the Waiter it is parked on
 	parkGen  uint32  // the generation of parkW's wait
 	killable bool    // a kill cancels parkW (false inside Blocking)
+	watched  bool    // a ctx of its own (a deadline, a cancel) may end the wait
 	reason   string  // what a parked greenlet waits on, for dumps
 	started  bool
 	delayed  bool // registered by StartLater, waiting for its timer
+	zombie   bool // killed before it ran: it only ends (see execute)
+	inCapQ   bool // queued in capQ
 
 	// mu guards the fields touched rarely and from any goroutine: the dead
 	// channel, the locals and the making of cc.
@@ -256,14 +262,17 @@ func (g *G) State() State {
 func (g *G) Spawner() *G {
 	g.hub.mu.Lock()
 	defer g.hub.mu.Unlock()
-	return g.spawner
+	if sp := g.spawner; sp != nil && State(sp.state.Load()) != StateDead {
+		return sp
+	}
+	return nil
 }
 
 // Started reports whether the greenlet's function has begun to run.
 func (g *G) Started() bool {
 	g.hub.mu.Lock()
 	defer g.hub.mu.Unlock()
-	return g.started
+	return g.started && !g.zombie
 }
 
 // Killed reports whether a kill was requested for the greenlet.
@@ -305,8 +314,9 @@ func (g *G) markDead() {
 var ErrKilled = errors.New("hub: greenlet killed")
 
 // Kill requests that g stop with cause (nil means ErrKilled). It never blocks.
-// A greenlet that has not started never runs; its Task.Done runs now, on the
-// caller's goroutine. A running or parked greenlet is stopped at its next
+// A greenlet that has not started never runs: it is queued to end on the hub
+// (its Task.Done runs there, with a working ctx, never on the caller's
+// goroutine). A running or parked greenlet is stopped at its next
 // cooperative point. Killing a dead greenlet, or killing twice, does nothing
 // more. Kill reports whether this call delivered the kill.
 func (g *G) Kill(cause error) bool {
@@ -330,16 +340,43 @@ func (g *G) Kill(cause error) bool {
 		kids = append(kids, k)
 	}
 	if !g.started {
-		// Never ran: it stays in its queue, marked dead, and is skipped there.
-		registered := State(g.state.Load()) == StateReady
-		g.state.Store(int32(StateDead))
-		h.unlinkKidLocked(g)
-		if registered {
-			h.unlinkLiveLocked(g)
+		// Never ran, and never will: it ends on the hub as a zombie (see
+		// execute), so its Done and links run on its own token, never on the
+		// killer's goroutine, and never block the killer.
+		var d *driver
+		switch {
+		case h.quit:
+			// The hub's drivers are gone: end it here.
+			registered := State(g.state.Load()) == StateReady
+			g.state.Store(int32(StateDead))
+			h.unlinkKidLocked(g)
+			if registered {
+				h.unlinkLiveLocked(g)
+			}
+			h.mu.Unlock()
+			g.cancelNow()
+			g.finishUnstarted(cause, registered)
+			killAll(kids, cause)
+			return true
+		case State(g.state.Load()) == StateNew:
+			g.zombie = true
+			h.linkLiveLocked(g)
+			d = h.readyLocked(g, false)
+		case g.delayed:
+			g.delayed = false
+			g.zombie = true
+			d = h.readyLocked(g, false)
+		default: // queued already
+			g.zombie = true
+			if g.inCapQ {
+				// Waiting for capacity, perhaps with every driver idle.
+				h.capZombies++
+				d = h.idleDriverLocked()
+			}
 		}
 		h.mu.Unlock()
 		g.cancelNow()
-		g.finishUnstarted(cause, registered)
+		h.wake(d)
 		killAll(kids, cause)
 		return true
 	}

@@ -45,6 +45,7 @@ type Hub struct {
 	readyQ     queue          // greenlets waiting for a token, FIFO
 	timerQ     queue          // greenlets their timer woke, in deadline order: ahead of readyQ
 	capQ       queue          // started-never greenlets waiting for live capacity
+	capZombies int            // greenlets in capQ killed meanwhile (see freeCapZombiesLocked)
 	hasReady   atomic.Bool    // readyQ or timerQ is not empty, for Yield's lock-free check
 	live       int            // started and not dead
 	count      int            // registered (started or queued) and not dead
@@ -53,8 +54,9 @@ type Hub struct {
 	wakeLater  []*Waiter      // wake-ups due, made once mu is released (unlockWake)
 	stopped    bool
 
-	spawned  atomic.Uint64
-	switches uint64 // guarded by mu
+	spawned    atomic.Uint64
+	stopKilled atomic.Int64 // greenlets Stop killed that would otherwise have been reported
+	switches   uint64       // guarded by mu
 }
 
 // emptyWait is a Hub.Wait caller: w is woken once count <= k (k = 1 when
@@ -267,6 +269,12 @@ func (h *Hub) Stats() Stats {
 }
 
 func (h *Hub) reportError(g *G, err error) {
+	if g != nil && g.hub == h && g.killed.Load() && g.cause == ErrHubStopped && errors.Is(err, ErrHubStopped) {
+		// Stop killed it: not a failure anyone missed. Stop reports how
+		// many it killed, in one line.
+		h.stopKilled.Add(1)
+		return
+	}
 	if h.cfg.onError != nil {
 		func() {
 			defer func() {
@@ -374,8 +382,13 @@ func (h *Hub) Stop(ctx context.Context) error {
 		// The survivors keep their drivers and timers; a later Stop finishes.
 		return fmt.Errorf("hub: stop: greenlets still alive: %w", context.Cause(ctx))
 	}
+	if n := h.stopKilled.Swap(0); n > 0 {
+		h.cfg.logger.Info("hub: stop killed greenlets that were still running", "count", n)
+	}
 	h.tm.stop()
-	h.mon.stop()
+	if err := h.mon.stop(ctx); err != nil {
+		return err
+	}
 	// Every greenlet is dead: the drivers exit once idle, stopping the idle
 	// coroutines on their way out (a coroutine is stopped from a driver,
 	// whose OS-thread state it was made with).

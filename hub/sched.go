@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
@@ -110,10 +111,21 @@ type coro struct {
 	g     *G // the greenlet it runs; set by the driver before a fresh start
 }
 
+// Coroutine switches bypass the Go scheduler, so a busy driver keeps its P
+// from running anything else (the runtime timers on that P's heap, the
+// hub's own among them, and goroutines readied there) until sysmon preempts
+// it, 10 ms or more later. So a driver checks the hub's timers itself every
+// timerEvery resumes (gevent's loop, too, runs due timers between batches
+// of callbacks), and goes through the Go scheduler every schedEvery.
+const (
+	timerEvery = 64
+	schedEvery = 1024
+)
+
 // maxIdleCoros bounds the coroutines kept for reuse once their greenlets
 // ended; more are stopped, so a burst of parked greenlets does not leave
-// its goroutine stacks behind.
-const maxIdleCoros = 256
+// its goroutine stacks behind (a few MB at most stay).
+const maxIdleCoros = 1024
 
 const hubLabel = "gevent.hub"
 
@@ -398,6 +410,9 @@ func (h *Hub) wake(d *driver) {
 // ever ran are dropped; never-run ones over the capacity bound wait apart.
 func (h *Hub) popLocked() *G {
 	defer h.syncReadyLocked()
+	if h.capZombies > 0 {
+		h.freeCapZombiesLocked()
+	}
 	for {
 		g := h.timerQ.pop()
 		if g == nil {
@@ -408,12 +423,29 @@ func (h *Hub) popLocked() *G {
 		if State(g.state.Load()) == StateDead {
 			continue // killed while queued, before it ever ran
 		}
-		if !g.started && h.cfg.capacity > 0 && h.live >= h.cfg.capacity {
+		if !g.started && !g.zombie && h.cfg.capacity > 0 && h.live >= h.cfg.capacity {
+			g.inCapQ = true
 			h.capQ.push(g)
 			continue
 		}
 		return g
 	}
+}
+
+// freeCapZombiesLocked moves the greenlets killed while they waited for
+// capacity to the ready queue: ending needs no capacity.
+func (h *Hub) freeCapZombiesLocked() {
+	var keep queue
+	for g := h.capQ.pop(); g != nil; g = h.capQ.pop() {
+		if g.zombie {
+			g.inCapQ = false
+			h.readyQ.push(g)
+		} else {
+			keep.push(g)
+		}
+	}
+	h.capQ = keep
+	h.capZombies = 0
 }
 
 // grantLocked gives d's token to g.
@@ -432,7 +464,9 @@ func (h *Hub) grantLocked(d *driver, g *G) {
 func (h *Hub) drive(d *driver) {
 	pprof.SetGoroutineLabels(h.labels)
 	var g *G
-	var stopIdle []*coro
+	// spare is a coroutine whose greenlet ended while the idle list was
+	// full: the next greenlet that never ran takes it, else it is stopped.
+	var spare *coro
 	clean := false
 	defer func() {
 		if clean || g == nil || g.sw != actDead {
@@ -444,7 +478,7 @@ func (h *Hub) drive(d *driver) {
 		// and hand the token to a new driver, so the hub keeps serving.
 		h.mu.Lock()
 		g.co = nil
-		stopIdle = h.settleLocked(d, g, stopIdle)
+		h.settleLocked(d, g)
 		d.state = drvOff
 		h.busy--
 		var nd *driver
@@ -453,7 +487,9 @@ func (h *Hub) drive(d *driver) {
 		}
 		h.unlockWake()
 		h.driverWG.Done()
-		stopCoros(stopIdle)
+		if spare != nil {
+			spare.stop()
+		}
 		h.wake(nd)
 	}()
 	h.mu.Lock()
@@ -466,7 +502,12 @@ func (h *Hub) drive(d *driver) {
 				idle := h.coros
 				h.coros = nil
 				h.unlockWake()
-				stopCoros(idle)
+				if spare != nil {
+					idle = append(idle, spare)
+				}
+				for _, c := range idle {
+					c.stop()
+				}
 				h.driverWG.Done()
 				clean = true
 				return
@@ -474,21 +515,39 @@ func (h *Hub) drive(d *driver) {
 			d.state = drvIdle
 			h.busy--
 			h.unlockWake()
-			stopCoros(stopIdle)
-			stopIdle = stopIdle[:0]
+			if spare != nil {
+				spare.stop()
+				spare = nil
+			}
 			<-d.kick
 			h.mu.Lock()
 			continue
 		}
 		h.grantLocked(d, g)
+		if d.grants%timerEvery == 0 {
+			// Run the hub's due timers here rather than wait for the
+			// runtime timer (see timerEvery), and now and then let the Go
+			// scheduler run this P's other goroutines (see schedEvery).
+			h.unlockWake()
+			h.tm.poll()
+			if d.grants%schedEvery == 0 {
+				runtime.Gosched()
+			}
+			h.mu.Lock()
+		}
 		c := g.co
 		if c == nil {
-			if n := len(h.coros); n > 0 {
+			c, spare = spare, nil
+			if n := len(h.coros); c == nil && n > 0 {
 				c = h.coros[n-1]
 				h.coros = h.coros[:n-1]
 			}
 		}
 		h.unlockWake()
+		if spare != nil {
+			spare.stop()
+			spare = nil
+		}
 		if c == nil {
 			c = h.newCoro()
 		}
@@ -498,21 +557,14 @@ func (h *Hub) drive(d *driver) {
 		}
 		c.next()
 		h.mu.Lock()
-		stopIdle = h.settleLocked(d, g, stopIdle)
+		spare = h.settleLocked(d, g)
 	}
 }
 
-// stopCoros ends idle coroutines (outside hub.mu: stopping one switches to it).
-func stopCoros(cs []*coro) {
-	for _, c := range cs {
-		c.stop()
-	}
-}
-
-// settleLocked carries out what g asked for as it switched out of d.
-// Coroutines that ended their greenlet and are not kept for reuse are
-// appended to stop, for the caller to stop outside the lock.
-func (h *Hub) settleLocked(d *driver, g *G, stop []*coro) []*coro {
+// settleLocked carries out what g asked for as it switched out of d. If g
+// ended and the idle list is full, it returns g's coroutine, for the caller
+// to reuse or stop (outside the lock: stopping switches to it).
+func (h *Hub) settleLocked(d *driver, g *G) (spare *coro) {
 	d.holder = nil
 	h.switches++
 	act := g.sw
@@ -533,17 +585,17 @@ func (h *Hub) settleLocked(d *driver, g *G, stop []*coro) []*coro {
 		if c := g.co; c != nil {
 			g.co = nil
 			c.g = nil
-			if len(h.coros) < maxIdleCoros && !h.quit {
+			if len(h.coros) < maxIdleCoros {
 				h.coros = append(h.coros, c)
 			} else {
-				stop = append(stop, c)
+				spare = c
 			}
 		}
 		h.exitLocked(g)
 	default:
 		panic("hub: greenlet switched out with no request")
 	}
-	return stop
+	return spare
 }
 
 // newCoro makes a coroutine that runs greenlets handed to it in c.g.
@@ -571,6 +623,14 @@ func (g *G) switchOut(act action) {
 // execute runs g's function on its coroutine, then its Done, and asks the
 // driver to retire it.
 func (h *Hub) execute(g *G) {
+	if g.zombie {
+		// Killed before it ran: it never runs, it only ends. (Its kill
+		// counts as landed: Done's cooperative calls must work.)
+		g.killDone = true
+		h.finish(g, Outcome{Err: g.cause, Killed: true})
+		g.sw = actDead
+		return
+	}
 	o := Outcome{Started: true}
 	returned := false
 	defer func() {
@@ -600,6 +660,9 @@ func (h *Hub) execute(g *G) {
 			o.Err, o.Killed = g.cause, true
 		}
 	}
+	// The function has ended: a kill has nothing left to interrupt, and
+	// Done's cooperative calls must not raise it.
+	g.killDone = true
 	h.finish(g, o)
 	g.sw = actDead
 	returned = true
@@ -623,7 +686,13 @@ func (h *Hub) finish(g *G, o Outcome) {
 			h.reportError(g, newPanicError(r))
 		}
 	}()
-	g.runner.Done(g, o)
+	// Done may make cooperative calls: after a kill, with a ctx that still
+	// carries the greenlet but is not cancelled.
+	var ctx context.Context = g
+	if g.killed.Load() {
+		ctx = context.WithoutCancel(g)
+	}
+	g.runner.Done(ctx, o)
 }
 
 // exitLocked marks g dead and drops it from the hub's books.
@@ -645,6 +714,10 @@ func (h *Hub) exitLocked(g *G) {
 		// A place is free: the first never-started greenlet waiting for
 		// capacity goes first.
 		for c := h.capQ.pop(); c != nil; c = h.capQ.pop() {
+			c.inCapQ = false
+			if c.zombie {
+				h.capZombies--
+			}
 			if State(c.state.Load()) != StateDead {
 				h.readyQ.pushFront(c)
 				h.syncReadyLocked()

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -20,6 +21,8 @@ type timers struct {
 	epoch   time.Time
 	rt      *time.Timer
 	armedAt int64 // deadline the runtime timer is armed for; 0 if unarmed
+	// due mirrors armedAt for poll, which reads it without the lock.
+	due     atomic.Int64
 	stopped bool
 	batch   []timedWake // scratch for fire, reused
 	wake    []*driver   // scratch for flush, reused
@@ -106,6 +109,7 @@ func (t *timers) armLocked() {
 	}
 	d := time.Duration(when) - time.Since(t.epoch)
 	t.armedAt = when
+	t.due.Store(when)
 	if t.rt == nil {
 		t.rt = time.AfterFunc(d, t.fire)
 	} else {
@@ -120,6 +124,7 @@ func (t *timers) fire() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.armedAt = 0
+	t.due.Store(0)
 	now := int64(time.Since(t.epoch))
 	for len(t.h) > 0 && t.h[0].when <= now {
 		e := heap.Pop(&t.h).(*timerEntry)
@@ -134,6 +139,21 @@ func (t *timers) fire() {
 	}
 	t.flush()
 	t.armLocked()
+}
+
+// pending reports whether any timer is set.
+func (t *timers) pending() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.h) > 0
+}
+
+// poll fires the due timers if the earliest is due: a busy driver's check,
+// cheaper than a trip through the Go scheduler for the runtime timer.
+func (t *timers) poll() {
+	if due := t.due.Load(); due != 0 && int64(time.Since(t.epoch)) >= due {
+		t.fire()
+	}
 }
 
 // flush queues the batch's greenlets for a token, ahead of the ready queue.
@@ -167,6 +187,7 @@ func (t *timers) stop() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.stopped = true
+	t.due.Store(0)
 	if t.rt != nil {
 		t.rt.Stop()
 	}

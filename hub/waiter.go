@@ -140,6 +140,7 @@ func (w *Waiter) Wait(ctx context.Context, reason string) error {
 			gen := w.state.Load() >> stBits
 			stop = context.AfterFunc(ctx, func() { w.cancelGen(gen) })
 		}
+		g.watched = stop != nil
 		g.park(w, reason, true)
 		if stop != nil {
 			stop()
