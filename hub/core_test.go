@@ -27,7 +27,7 @@ var errCause = errors.New("the kill's cause")
 func TestKillCauseNeverLost(t *testing.T) {
 	other := newHub(t)
 	killers := map[string]func(g *G, cancel context.CancelCauseFunc){
-		"plain goroutine": func(g *G, _ context.CancelCauseFunc) { g.Kill(errCause) },
+		"plain goroutine":  func(g *G, _ context.CancelCauseFunc) { g.Kill(errCause) },
 		"spawn ctx cancel": func(_ *G, cancel context.CancelCauseFunc) { cancel(errCause) },
 		"another hub's greenlet": func(g *G, _ context.CancelCauseFunc) {
 			_, out := spawnFn(context.Background(), other, "killer", func(context.Context) error {

@@ -54,18 +54,18 @@ type Greenlet[T any] struct {
 
 	ret T // written by the greenlet's own goroutine before Done publishes it
 
-	mu       sync.Mutex
-	ready    bool
-	value    T
-	err      error
-	killed   bool
-	links    []link[T]
+	mu     sync.Mutex
+	ready  bool
+	value  T
+	err    error
+	killed bool
+	links  []link[T]
 	// consumers counts the callers waiting to be handed the greenlet's
 	// error (a Get, a JoinAll with RaiseError); with the error links, they
 	// make a failure observed, so the hub does not report it.
 	consumers int
-	nextLink LinkID
-	seq      uint64 // when it became ready, in doneSeq order
+	nextLink  LinkID
+	seq       uint64 // when it became ready, in doneSeq order
 }
 
 // doneSeq orders greenlets by the moment they became ready, so JoinAll can
