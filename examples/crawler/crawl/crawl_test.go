@@ -3,6 +3,7 @@ package crawl_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -84,10 +85,23 @@ func checkExact(t *testing.T, s *site.Site, base string, p site.Policy, sum craw
 
 	assert.Equal(t, want.Count(site.Page), sum.Pages, "pages")
 	assert.Equal(t, want.Count(site.File), sum.Files, "non-HTML")
-	assert.Equal(t, want.Count(site.Redirect)+want.Count(site.TooManyRedirects), sum.Redirects, "redirects")
+	assert.Equal(t, want.Count(site.Redirect)+want.Count(site.TooManyRedirects)+want.Count(site.RedirectLoop), sum.Redirects, "redirects")
 	assert.Equal(t, want.Count(site.NotFound), sum.NotFound, "not found")
-	assert.Equal(t, want.Count(site.NotFound)+want.Count(site.ServerError)+want.Count(site.TooManyRedirects)+want.Count(site.Timeout),
+	assert.Equal(t, want.Count(site.NotFound)+want.Count(site.ServerError)+want.Count(site.TooManyRedirects)+want.Count(site.RedirectLoop)+want.Count(site.Timeout),
 		sum.Errors, "errors")
+	// Every failure is classified, and by the kind the site says it is.
+	kinds := map[site.Kind]string{site.NotFound: crawl.KindNotFound, site.ServerError: crawl.KindServerError,
+		site.TooManyRedirects: crawl.KindTooManyRedirects, site.RedirectLoop: crawl.KindRedirectLoop, site.Timeout: crawl.KindTimeout}
+	wantKinds := map[string]int{}
+	for k, name := range kinds {
+		if n := want.Count(k); n > 0 {
+			wantKinds[name] = n
+		}
+	}
+	assert.Equal(t, wantKinds, sum.ErrorsByKind, "errors by kind")
+	for _, f := range sum.Failures {
+		assert.Equal(t, kinds[want[strings.TrimPrefix(f.URL, base)]], f.Kind, f.URL)
+	}
 	assert.Equal(t, len(want), sum.Fetched, "fetched")
 	assert.Len(t, sum.Failures, sum.Errors)
 	assert.Empty(t, sum.Stopped)
@@ -101,10 +115,43 @@ func TestCrawlEmbeddedSiteExactly(t *testing.T) {
 			require.NoError(t, err)
 			checkExact(t, s, base, site.DefaultPolicy, sum)
 			assert.Greater(t, sum.Pages, site.DefaultPages, "every generated page and the special ones")
-			assert.Equal(t, []string{base + "/special/huge.html"}, sum.Truncated)
+			assert.Empty(t, sum.Truncated, "the default body limit fits the 2 MiB page")
 			assert.Equal(t, e.name, sum.Engine)
 		})
 	}
+}
+
+// TestRealisticSite: on the realistic site (pages up to 2.4 MiB, indexes
+// with hundreds of links) both engines fetch exactly what the site says,
+// with the default body limit; under a 1 MiB limit at depth 2 they report
+// the three general indexes as truncated and miss exactly the pages only
+// their cut-off links lead to.
+func TestRealisticSite(t *testing.T) {
+	small := site.DefaultPolicy
+	small.MaxDepth, small.MaxBody = 2, 1<<20
+	for _, e := range engines {
+		for _, p := range []site.Policy{site.DefaultPolicy, small} {
+			t.Run(fmt.Sprintf("%s/max-body-%d", e.name, p.MaxBody), func(t *testing.T) {
+				s, base := startSite(t, site.Config{Realistic: true, Latency: time.Millisecond})
+				sum, err := e.run(t.Context(), config(base, p))
+				require.NoError(t, err)
+				checkExact(t, s, base, p, sum)
+				if p.MaxBody < site.DefaultPolicy.MaxBody {
+					assert.Equal(t, []string{base + "/p/125.html", base + "/p/325.html", base + "/p/525.html", base + "/special/huge.html"}, sorted(sum.Truncated))
+					assert.Less(t, sum.Pages, site.DefaultRealisticPages)
+				} else {
+					assert.Empty(t, sum.Truncated)
+					assert.Greater(t, sum.Pages, site.DefaultRealisticPages)
+				}
+			})
+		}
+	}
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }
 
 // TestHardCases: a slow page past the timeout, a huge page cut at the body
@@ -217,13 +264,7 @@ func TestInterrupt(t *testing.T) {
 
 // tooMany counts failures that are also counted as redirects.
 func tooMany(sum crawl.Summary) int {
-	n := 0
-	for _, f := range sum.Failures {
-		if strings.Contains(f.Error, crawl.ErrTooManyRedirects.Error()) {
-			n++
-		}
-	}
-	return n
+	return sum.ErrorsByKind[crawl.KindTooManyRedirects] + sum.ErrorsByKind[crawl.KindRedirectLoop]
 }
 
 // TestConcurrencyOverlaps: with 20 ms per response, 50 requests in flight
@@ -317,15 +358,6 @@ func TestBadConfig(t *testing.T) {
 			})
 		}
 	}
-}
-
-func TestRunNeedsPatch(t *testing.T) {
-	monkey.Unpatch(monkey.HTTP)
-	defer monkey.PatchAll()
-	cfg := crawl.DefaultConfig()
-	cfg.Start = "http://127.0.0.1:1/"
-	_, err := crawl.Run(t.Context(), cfg)
-	assert.ErrorIs(t, err, crawl.ErrNotPatched)
 }
 
 // TestRunFromKilledGreenlet: Run called by a greenlet of another hub is

@@ -1,0 +1,181 @@
+package crawl
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"runtime"
+	"sync"
+
+	"github.com/gevent-go/gevent/hub"
+)
+
+// The greenlet crawler's fetch. A greenlet waits for the response and reads
+// the body into memory cooperatively (each read parks only the greenlet), so
+// the hub's single run token is free for the other greenlets while bytes
+// arrive; then the page is parsed off the token by a bounded set of
+// goroutines (offload), so parsing runs on every core while the crawl's
+// bookkeeping stays on the hub, lock-free. Parsing on the token would leave
+// all but one core idle on a parse-heavy site.
+//
+// Memory: the bodies buffered at once are bounded by Config.BodyMemory
+// across all requests in flight. A greenlet that finds the budget spent
+// stops buffering and parses the rest of its body as it streams: it never
+// waits for budget, so greenlets holding part of it never wait for each
+// other. What parsing holds beyond the budget (the tokenizer's buffer,
+// which grows to the longest token) is bounded by the number of parses at
+// once, GOMAXPROCS, streaming ones included.
+
+// chunkSize is the unit of body buffering and of the memory budget.
+const chunkSize = 32 << 10
+
+var chunkPool = sync.Pool{New: func() any { return new([chunkSize]byte) }}
+
+// chunks is a body read into memory, in pooled chunks (no copying as it
+// grows).
+type chunks struct {
+	bufs []*[chunkSize]byte
+	size int64 // bytes held
+	off  int64 // bytes read back by Read
+}
+
+// Read reads the held bytes back, in order.
+func (c *chunks) Read(p []byte) (int, error) {
+	if c.off >= c.size {
+		return 0, io.EOF
+	}
+	b := c.bufs[c.off/chunkSize]
+	i := c.off % chunkSize
+	end := min(int64(chunkSize), c.size-c.off+i)
+	n := copy(p, b[i:end])
+	c.off += int64(n)
+	return n, nil
+}
+
+// recycle returns the chunks to the pool; c must not be used after.
+func (c *chunks) recycle() {
+	for _, b := range c.bufs {
+		chunkPool.Put(b)
+	}
+	c.bufs = nil
+}
+
+// parser is the greenlet crawler's parse stage. Its budget is touched only
+// by greenlets of the crawl's hub, which has one run token, so it needs no
+// lock.
+type parser struct {
+	cfg   *Config
+	slots *hub.Semaphore // parses at once
+	free  int64          // body bytes the budget has left, a multiple of chunkSize
+}
+
+func newParser(cfg *Config) *parser {
+	return &parser{
+		cfg:   cfg,
+		slots: hub.NewSemaphore(runtime.GOMAXPROCS(0)),
+		free:  max(cfg.BodyMemory/chunkSize, 1) * chunkSize,
+	}
+}
+
+// buffer reads body into memory, up to limit bytes, while the budget
+// lasts. complete reports that it holds the whole body (or limit bytes of
+// it); otherwise the rest is still to be read from body. Every chunk it
+// holds was taken from the budget: give it back with release.
+func (p *parser) buffer(body io.Reader, limit int64) (c *chunks, complete bool, err error) {
+	c = &chunks{}
+	for c.size < limit {
+		i := int(c.size % chunkSize)
+		if i == 0 && int64(len(c.bufs))*chunkSize == c.size {
+			if p.free < chunkSize {
+				return c, false, nil // parse the rest as it streams
+			}
+			p.free -= chunkSize
+			c.bufs = append(c.bufs, chunkPool.Get().(*[chunkSize]byte))
+		}
+		b := c.bufs[len(c.bufs)-1]
+		n, err := body.Read(b[i:min(chunkSize, int64(i)+limit-c.size)])
+		c.size += int64(n)
+		if err == io.EOF {
+			return c, true, nil
+		}
+		if err != nil {
+			return c, false, err
+		}
+	}
+	return c, true, nil
+}
+
+// release gives the budget of c's chunks back.
+func (p *parser) release(c *chunks) { p.free += int64(len(c.bufs)) * chunkSize }
+
+// parsed is what the offloaded parse gives back.
+type parsed struct {
+	links     []*url.URL
+	truncated bool
+}
+
+// fetch fetches u from a greenlet of the crawl's hub; see the comment at
+// the top of this file.
+func (p *parser) fetch(ctx context.Context, client *http.Client, u *url.URL) (r result) {
+	rctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
+	defer cancel()
+	resp, r := get(rctx, client, p.cfg, u)
+	if resp == nil {
+		return r
+	}
+	defer resp.Body.Close()
+	body := &countingReader{r: resp.Body}
+	defer func() { r.bytes = body.n }()
+	if !r.page() {
+		r.err = drain(body)
+		return r
+	}
+	c, complete, err := p.buffer(body, p.cfg.MaxBody+1)
+	held := int64(len(c.bufs)) * chunkSize
+	defer func() { p.free += held }() // the budget is hub state: give it back here, not in the parse
+	if err != nil {
+		c.recycle()
+		r.err = fmt.Errorf("crawl: reading body: %w", err)
+		return r
+	}
+	if !complete {
+		// The budget is spent: parse the rest as it streams, here, holding
+		// a parse slot, so that the parses holding a tokenizer's buffer
+		// stay bounded whatever the site sends. The body must be read by
+		// this greenlet (it belongs to the request's ctx), so this parse
+		// is not offloaded; it happens only under memory pressure.
+		defer c.recycle()
+		if err := p.slots.Acquire(ctx); err != nil {
+			r.err = err
+			return r
+		}
+		defer p.slots.Release()
+		r.links, r.truncated, r.err = readLinks(u, io.MultiReader(c, body), p.cfg.MaxBody)
+		return r
+	}
+	// The whole page is in memory: parse it off the token. The parse owns
+	// the chunks and recycles them (a kill makes offload return while the
+	// parse may still run; chunks it never gets are left to the GC).
+	out, err := offload(ctx, p.slots, func(context.Context) (parsed, error) {
+		defer c.recycle()
+		links, truncated, err := readLinks(u, c, p.cfg.MaxBody)
+		return parsed{links: links, truncated: truncated}, err
+	})
+	r.links, r.truncated, r.err = out.links, out.truncated, err
+	return r
+}
+
+// offload runs fn off the hub's run token with hub.Offload, at most slots
+// at a time (the calling greenlet waits cooperatively for a slot).
+// hub.Offload starts a goroutine per call with no bound; once it has a
+// bound of its own, offload is just hub.Offload and slots can go.
+func offload[T any](ctx context.Context, slots *hub.Semaphore, fn func(context.Context) (T, error)) (T, error) {
+	if err := slots.Acquire(ctx); err != nil {
+		var zero T
+		return zero, err
+	}
+	defer slots.Release()
+	return hub.Offload(ctx, fn)
+}
