@@ -339,21 +339,21 @@ type Failure struct {
 
 // Summary is what a crawl did.
 type Summary struct {
-	Start       string  `json:"start"`
-	Engine      string  `json:"engine"`
-	Concurrency int     `json:"concurrency"`
-	Fetched     int     `json:"fetched"`   // requests completed (= len(Visited)); an interrupted one is not counted
-	Pages       int     `json:"pages"`     // HTML pages fetched and parsed
-	Files       int     `json:"non_html"`  // non-HTML responses, not parsed
-	Redirects   int     `json:"redirects"` // 3xx responses
-	NotFound    int     `json:"not_found"` // 404s (also counted in Errors)
-	Errors      int     `json:"errors"`    // = len(Failures)
+	Start       string `json:"start"`
+	Engine      string `json:"engine"`
+	Concurrency int    `json:"concurrency"`
+	Fetched     int    `json:"fetched"`   // requests completed (= len(Visited)); an interrupted one is not counted
+	Pages       int    `json:"pages"`     // HTML pages fetched and parsed
+	Files       int    `json:"non_html"`  // non-HTML responses, not parsed
+	Redirects   int    `json:"redirects"` // 3xx responses
+	NotFound    int    `json:"not_found"` // 404s (also counted in Errors)
+	Errors      int    `json:"errors"`    // = len(Failures)
 	// ErrorsByKind counts Failures by Kind.
 	ErrorsByKind map[string]int `json:"errors_by_kind"`
 	// StartError, when not empty, says why the start URL itself (or a
 	// redirect it led to) failed: the URL and the error.
-	StartError string `json:"start_error,omitempty"`
-	Bytes       int64   `json:"bytes"`     // body bytes read
+	StartError  string  `json:"start_error,omitempty"`
+	Bytes       int64   `json:"bytes"` // body bytes read
 	Seconds     float64 `json:"seconds"`
 	PagesPerSec float64 `json:"pages_per_sec"`
 	// Stopped says why the crawl ended early ("max-pages", "interrupted"),
