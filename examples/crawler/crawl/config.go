@@ -61,8 +61,9 @@ const (
 	// DefaultMaxHeaderBytes is the response header limit of Chrome (256
 	// KiB), far above what real sites send (a few KiB).
 	DefaultMaxHeaderBytes = 256 << 10
-	// DefaultBodyMemory bounds the bodies Run holds at once.
-	DefaultBodyMemory = 64 << 20
+	// DefaultBodyMemory bounds the bodies Run holds at once: 200 requests
+	// in flight of a real site's median page (50 KiB) fit in it.
+	DefaultBodyMemory = 32 << 20
 )
 
 // DefaultConfig returns the defaults of the crawler example: 50 requests in

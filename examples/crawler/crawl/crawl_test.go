@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -254,6 +256,7 @@ func TestInterrupt(t *testing.T) {
 			assert.Less(t, sum.Fetched, 500)
 			assert.Equal(t, sum.Fetched, sum.Pages+sum.Files+sum.Redirects+sum.Errors-tooMany(sum))
 			assert.Zero(t, last.Queued, "every URL not fetched was dropped")
+			assert.Positive(t, last.Dropped, "the URLs known and never fetched are counted")
 			assert.Equal(t, sum.Fetched, last.Done)
 			for uri, n := range s.Hits() {
 				assert.Equal(t, 1, n, uri)
@@ -328,7 +331,98 @@ func TestSameHostOff(t *testing.T) {
 	for _, f := range sum.Failures {
 		if strings.HasPrefix(f.URL, "http://127.0.0.1:1/") {
 			assert.Zero(t, f.Status, "no response from a closed port")
+			assert.Equal(t, crawl.KindRefused, f.Kind, f.Error)
 		}
+	}
+	assert.Positive(t, sum.ErrorsByKind[crawl.KindRefused])
+}
+
+// TestStartFails: a start URL that fails (a 404, a redirect loop, a closed
+// port, a redirect to a 500) is reported as such, with its kind; a start URL
+// that redirects to a good page is not a failure.
+func TestStartFails(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/self", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/self", http.StatusFound) })
+	mux.HandleFunc("/to-error", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/error", http.StatusFound) })
+	mux.HandleFunc("/error", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", http.StatusInternalServerError) })
+	mux.HandleFunc("/to-ok", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ok", http.StatusMovedPermanently) })
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte(`<a href="/missing">gone</a>`))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, e := range engines {
+		for _, tc := range []struct{ start, kind, failed string }{
+			{srv.URL + "/missing", crawl.KindNotFound, srv.URL + "/missing"},
+			{srv.URL + "/self", crawl.KindRedirectLoop, srv.URL + "/self"},
+			{srv.URL + "/to-error", crawl.KindServerError, srv.URL + "/error"},
+			{"http://127.0.0.1:1/", crawl.KindRefused, "http://127.0.0.1:1/"},
+			{srv.URL + "/to-ok", "", ""},
+		} {
+			t.Run(e.name+tc.start[strings.LastIndex(tc.start, "/"):], func(t *testing.T) {
+				cfg := crawl.DefaultConfig()
+				cfg.Start = tc.start
+				sum, err := e.run(t.Context(), cfg)
+				require.NoError(t, err)
+				if tc.kind == "" {
+					assert.Empty(t, sum.StartError)
+					assert.Equal(t, 1, sum.ErrorsByKind[crawl.KindNotFound], "a page it links to failed, not the start")
+					return
+				}
+				assert.True(t, strings.HasPrefix(sum.StartError, tc.failed+": "), sum.StartError)
+				require.NotEmpty(t, sum.Failures)
+				assert.Equal(t, tc.kind, sum.Failures[len(sum.Failures)-1].Kind)
+			})
+		}
+	}
+}
+
+// TestRedirectLoopNamed: a loop is an error on the URL that closes it, and
+// its message names every URL of the loop.
+func TestRedirectLoopNamed(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			_, base := startSite(t, site.Config{Pages: 10})
+			sum, err := e.run(t.Context(), config(base, site.DefaultPolicy))
+			require.NoError(t, err)
+			msgs := map[string]string{}
+			for _, f := range sum.Failures {
+				msgs[strings.TrimPrefix(f.URL, base)] = f.Error
+			}
+			a, b, self := base+"/special/cycle/a", base+"/special/cycle/b", base+"/special/cycle/self"
+			assert.Equal(t, crawl.ErrRedirectLoop.Error()+": "+a+" -> "+b+" -> "+a, msgs["/special/cycle/b"])
+			assert.Equal(t, crawl.ErrRedirectLoop.Error()+": "+self+" -> "+self, msgs["/special/cycle/self"])
+			assert.NotContains(t, msgs, "/special/cycle/a")
+		})
+	}
+}
+
+// TestHeaderLimit: a response header past MaxHeaderBytes fails the request
+// (net/http's own limit would be 10 MB); a larger limit lets it through.
+func TestHeaderLimit(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("X-Pad", strings.Repeat("x", 300<<10))
+		_, _ = w.Write([]byte("<p>ok</p>"))
+	}))
+	defer srv.Close()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			cfg := crawl.DefaultConfig()
+			cfg.Start = srv.URL + "/"
+			sum, err := e.run(t.Context(), cfg)
+			require.NoError(t, err)
+			require.Len(t, sum.Failures, 1)
+			assert.Contains(t, sum.Failures[0].Error, "headers exceeded")
+			assert.Zero(t, sum.Pages)
+
+			cfg.MaxHeaderBytes = 1 << 20
+			sum, err = e.run(t.Context(), cfg)
+			require.NoError(t, err)
+			assert.Empty(t, sum.Failures)
+			assert.Equal(t, 1, sum.Pages)
+		})
 	}
 }
 
