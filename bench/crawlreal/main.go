@@ -8,7 +8,12 @@
 // and min-max over reps. Every variant must fetch the same set of URLs.
 //
 //	go build -o /tmp/crawler ./examples/crawler
-//	go run ./bench/crawlreal -crawler /tmp/crawler -dir /usr/share/doc/python3.11/html -reps 5
+//	cd bench && go run ./crawlreal -crawler /tmp/crawler -dir /usr/share/doc/python3.11/html -reps 15
+//
+// With -before, a second crawler binary (an older build, say) runs too, with
+// its greenlets engine. To measure behind nginx instead of Go's file server
+// (apt-get install nginx-light), serve the tree with nginx on a loopback
+// port and pass -origin http://127.0.0.1:PORT.
 //
 // Peak RSS comes from GNU time (/usr/bin/time, Debian's "time" package),
 // which forks before it runs the crawler, so the figure is the crawler's own

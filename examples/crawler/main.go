@@ -1,14 +1,15 @@
 // Command crawler is a concurrent web crawler built the gevent way:
 // monkey.PatchAll(), then a pool.Pool of greenlets fetching with net/http
-// and parsing with a real HTML parser.
+// and parsing with a real HTML parser off the hub's run token.
 //
 // Usage:
 //
 //	crawler [flags] [start-url]
 //
 // With no start URL it serves an embedded generated site (a few thousand
-// pages with 404s, redirects, non-HTML files and malformed HTML) on
-// 127.0.0.1 and crawls that, so it runs on a machine with no network. It
+// small pages with 404s, redirects, non-HTML files and malformed HTML, or,
+// with -site realistic, 600 pages with a real documentation site's sizes)
+// on 127.0.0.1 and crawls that, so it runs on a machine with no network. It
 // prints a live progress line on a terminal (plain periodic lines
 // otherwise) and a summary at the end. Ctrl-C stops it promptly and still
 // prints the summary of what was done.
@@ -39,8 +40,10 @@ import (
 )
 
 func main() {
-	// The gevent way: patch first thing, so that net/http's blocking calls
-	// park only the calling greenlet.
+	// The gevent way: patch first thing. The crawl's own transport (for its
+	// header limit) is made cooperative the way PatchAll makes the default
+	// one, with monkey.WrapTransport; PatchAll covers the rest of net/http
+	// and the resolver the dialer uses.
 	monkey.PatchAll()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
