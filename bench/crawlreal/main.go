@@ -37,6 +37,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gevent-go/gevent/examples/crawler/site"
 )
 
 type variant struct {
@@ -86,7 +88,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "crawlreal:", err)
 		os.Exit(1)
 	}
-	srv := &http.Server{Handler: delay(*latency, h)}
+	srv := &http.Server{Handler: site.Delay(*latency, h)}
 	go srv.Serve(ln)
 	defer srv.Close()
 	root := "http://" + ln.Addr().String() + *start
@@ -145,20 +147,6 @@ func mm(xs []float64, f string, scale float64) string {
 	s := slices.Clone(xs)
 	slices.Sort(s)
 	return fmt.Sprintf(f+" ("+f+"-"+f+")", s[len(s)/2]*scale, s[0]*scale, s[len(s)-1]*scale)
-}
-
-// delay adds d to every response, cut short if the client goes away.
-func delay(d time.Duration, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
-		h.ServeHTTP(w, r)
-	})
 }
 
 // run crawls root with one variant under GNU time.

@@ -78,12 +78,14 @@ func readLinks(u *url.URL, body io.Reader, max int64) (links []*url.URL, truncat
 	return links, n > 0, nil
 }
 
-// fetchStreaming fetches u the plain-Go way: the calling goroutine waits
-// for the response and parses the body as it reads it.
-func fetchStreaming(ctx context.Context, client *http.Client, cfg *Config, u *url.URL) (r result) {
-	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+// fetch fetches u under the config's timeout: it drains a body that is not
+// a page, and has parse read a page's body (reads of body time out with
+// the request; parse runs under ctx).
+func fetch(ctx context.Context, client *http.Client, cfg *Config, u *url.URL,
+	parse func(body io.Reader) (links []*url.URL, truncated bool, err error)) (r result) {
+	rctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
-	resp, r := get(ctx, client, cfg, u)
+	resp, r := get(rctx, client, cfg, u)
 	if resp == nil {
 		return r
 	}
@@ -94,8 +96,16 @@ func fetchStreaming(ctx context.Context, client *http.Client, cfg *Config, u *ur
 		r.err = drain(body)
 		return r
 	}
-	r.links, r.truncated, r.err = readLinks(u, body, cfg.MaxBody)
+	r.links, r.truncated, r.err = parse(body)
 	return r
+}
+
+// fetchStreaming fetches u the plain-Go way: the calling goroutine waits
+// for the response and parses the body as it reads it.
+func fetchStreaming(ctx context.Context, client *http.Client, cfg *Config, u *url.URL) result {
+	return fetch(ctx, client, cfg, u, func(body io.Reader) ([]*url.URL, bool, error) {
+		return readLinks(u, body, cfg.MaxBody)
+	})
 }
 
 type countingReader struct {

@@ -118,27 +118,19 @@ type parsed struct {
 
 // fetch fetches u from a greenlet of the crawl's hub; see the comment at
 // the top of this file.
-func (p *parser) fetch(ctx context.Context, client *http.Client, u *url.URL) (r result) {
-	rctx, cancel := context.WithTimeout(ctx, p.cfg.Timeout)
-	defer cancel()
-	resp, r := get(rctx, client, p.cfg, u)
-	if resp == nil {
-		return r
-	}
-	defer resp.Body.Close()
-	body := &countingReader{r: resp.Body}
-	defer func() { r.bytes = body.n }()
-	if !r.page() {
-		r.err = drain(body)
-		return r
-	}
+func (p *parser) fetch(ctx context.Context, client *http.Client, u *url.URL) result {
+	return fetch(ctx, client, p.cfg, u, func(body io.Reader) ([]*url.URL, bool, error) { return p.parse(ctx, u, body) })
+}
+
+// parse reads a page's body into memory and parses it off the token, or,
+// with the memory budget spent, parses it as it streams.
+func (p *parser) parse(ctx context.Context, u *url.URL, body io.Reader) ([]*url.URL, bool, error) {
 	c, complete, err := p.buffer(body, p.cfg.MaxBody+1)
 	held := int64(len(c.bufs)) * chunkSize
 	defer func() { p.free += held }() // the budget is hub state: give it back here, not in the parse
 	if err != nil {
 		c.recycle()
-		r.err = fmt.Errorf("crawl: reading body: %w", err)
-		return r
+		return nil, false, fmt.Errorf("crawl: reading body: %w", err)
 	}
 	if !complete {
 		// The budget is spent: parse the rest as it streams, here, holding
@@ -148,23 +140,22 @@ func (p *parser) fetch(ctx context.Context, client *http.Client, u *url.URL) (r 
 		// is not offloaded; it happens only under memory pressure.
 		defer c.recycle()
 		if err := p.slots.Acquire(ctx); err != nil {
-			r.err = err
-			return r
+			return nil, false, err
 		}
 		defer p.slots.Release()
-		r.links, r.truncated, r.err = readLinks(u, io.MultiReader(c, body), p.cfg.MaxBody)
-		return r
+		return readLinks(u, io.MultiReader(c, body), p.cfg.MaxBody)
 	}
 	// The whole page is in memory: parse it off the token. The parse owns
 	// the chunks and recycles them (a kill makes offload return while the
-	// parse may still run; chunks it never gets are left to the GC).
+	// parse may still run; chunks it never gets are left to the GC). It
+	// runs under the greenlet's ctx, not the request's timeout, so a
+	// timeout cannot abandon a parse that reads from memory.
 	out, err := offload(ctx, p.slots, func(context.Context) (parsed, error) {
 		defer c.recycle()
 		links, truncated, err := readLinks(u, c, p.cfg.MaxBody)
 		return parsed{links: links, truncated: truncated}, err
 	})
-	r.links, r.truncated, r.err = out.links, out.truncated, err
-	return r
+	return out.links, out.truncated, err
 }
 
 // offload runs fn off the hub's run token with hub.Offload, at most slots

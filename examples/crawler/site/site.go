@@ -191,14 +191,8 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	n := s.lookup(r.URL.Path)
-	if d := s.cfg.Latency + n.delay; d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if !wait(r.Context(), s.cfg.Latency+n.delay) {
+		return
 	}
 	host := r.Host
 	if s.ln != nil {
@@ -256,6 +250,32 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		remaining -= len(c)
 	}
 	_, _ = w.Write([]byte(tail.String()))
+}
+
+// Delay wraps h so that every response waits d first, the time a real
+// network and server would take (cut short, with no response, if the
+// client goes away).
+func Delay(d time.Duration, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wait(r.Context(), d) {
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// wait waits d, and reports false if ctx ended first.
+func wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func writeLinksTo(b *strings.Builder, ls []link, expand func(string) string) {

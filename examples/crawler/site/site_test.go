@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -100,6 +101,33 @@ func TestLatency(t *testing.T) {
 	resp, _ := get(t, base+"/nowhere")
 	assert.Equal(t, 404, resp.StatusCode)
 	assert.GreaterOrEqual(t, time.Since(start), 60*time.Millisecond, "404s are delayed too")
+}
+
+// TestDelay: Delay holds every response back by d; a client that gives up
+// first gets none, and the handler never runs.
+func TestDelay(t *testing.T) {
+	served := make(chan struct{}, 2)
+	h := site.Delay(50*time.Millisecond, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served <- struct{}{}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	start := time.Now()
+	_, body := get(t, srv.URL)
+	assert.Equal(t, "ok", body)
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+	<-served
+
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	_, err = noFollow.Do(req)
+	require.Error(t, err)
+	srv.Close() // waits for the handler of the abandoned request
+	assert.Empty(t, served, "the handler never ran for the request that gave up")
+	noFollow.CloseIdleConnections()
 }
 
 func TestReachable(t *testing.T) {
