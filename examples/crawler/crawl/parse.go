@@ -18,7 +18,8 @@ import (
 // arrive; then the page is parsed off the token by a bounded set of
 // goroutines (offload), so parsing runs on every core while the crawl's
 // bookkeeping stays on the hub, lock-free. Parsing on the token would leave
-// all but one core idle on a parse-heavy site.
+// all but one core idle on a parse-heavy site. hub.Offload runs at most the
+// hub's offload bound (GOMAXPROCS) of parses at once.
 //
 // Memory: the bodies buffered at once are bounded by Config.BodyMemory
 // across all requests in flight. A greenlet that finds the budget spent
@@ -26,7 +27,7 @@ import (
 // waits for budget, so greenlets holding part of it never wait for each
 // other. What parsing holds beyond the budget (the tokenizer's buffer,
 // which grows to the longest token) is bounded by the number of parses at
-// once, GOMAXPROCS, streaming ones included.
+// once: GOMAXPROCS offloaded ones, and GOMAXPROCS streaming ones.
 
 // chunkSize is the unit of body buffering and of the memory budget.
 const chunkSize = 32 << 10
@@ -66,16 +67,16 @@ func (c *chunks) recycle() {
 // by greenlets of the crawl's hub, which has one run token, so it needs no
 // lock.
 type parser struct {
-	cfg   *Config
-	slots *hub.Semaphore // parses at once
-	free  int64          // body bytes the budget has left, a multiple of chunkSize
+	cfg     *Config
+	streams *hub.Semaphore // streaming parses at once
+	free    int64          // body bytes the budget has left, a multiple of chunkSize
 }
 
 func newParser(cfg *Config) *parser {
 	return &parser{
-		cfg:   cfg,
-		slots: hub.NewSemaphore(runtime.GOMAXPROCS(0)),
-		free:  max(cfg.BodyMemory/chunkSize, 1) * chunkSize,
+		cfg:     cfg,
+		streams: hub.NewSemaphore(runtime.GOMAXPROCS(0)),
+		free:    max(cfg.BodyMemory/chunkSize, 1) * chunkSize,
 	}
 }
 
@@ -134,15 +135,17 @@ func (p *parser) parse(ctx context.Context, u *url.URL, body io.Reader) ([]*url.
 	}
 	if !complete {
 		// The budget is spent: parse the rest as it streams, here, holding
-		// a parse slot, so that the parses holding a tokenizer's buffer
+		// a streaming slot, so that the parses holding a tokenizer's buffer
 		// stay bounded whatever the site sends. The body must be read by
-		// this greenlet (it belongs to the request's ctx), so this parse
-		// is not offloaded; it happens only under memory pressure.
+		// this greenlet (it belongs to the request's ctx: read from an
+		// offloaded parse, it would act on the greenlet's token if a kill
+		// let the greenlet run on), so this parse is not offloaded; it
+		// happens only under memory pressure.
 		defer c.recycle()
-		if err := p.slots.Acquire(ctx); err != nil {
+		if err := p.streams.Acquire(ctx); err != nil {
 			return nil, false, err
 		}
-		defer p.slots.Release()
+		defer p.streams.Release()
 		return readLinks(u, io.MultiReader(c, body), p.cfg.MaxBody)
 	}
 	// The whole page is in memory: parse it off the token. The parse owns
@@ -150,23 +153,10 @@ func (p *parser) parse(ctx context.Context, u *url.URL, body io.Reader) ([]*url.
 	// parse may still run; chunks it never gets are left to the GC). It
 	// runs under the greenlet's ctx, not the request's timeout, so a
 	// timeout cannot abandon a parse that reads from memory.
-	out, err := offload(ctx, p.slots, func(context.Context) (parsed, error) {
+	out, err := hub.Offload(ctx, func(context.Context) (parsed, error) {
 		defer c.recycle()
 		links, truncated, err := readLinks(u, c, p.cfg.MaxBody)
 		return parsed{links: links, truncated: truncated}, err
 	})
 	return out.links, out.truncated, err
-}
-
-// offload runs fn off the hub's run token with hub.Offload, at most slots
-// at a time (the calling greenlet waits cooperatively for a slot).
-// hub.Offload starts a goroutine per call with no bound; once it has a
-// bound of its own, offload is just hub.Offload and slots can go.
-func offload[T any](ctx context.Context, slots *hub.Semaphore, fn func(context.Context) (T, error)) (T, error) {
-	if err := slots.Acquire(ctx); err != nil {
-		var zero T
-		return zero, err
-	}
-	defer slots.Release()
-	return hub.Offload(ctx, fn)
 }
