@@ -150,6 +150,19 @@ func TestRealisticSite(t *testing.T) {
 	}
 }
 
+// TestTinyBodyMemory: with a body budget of one chunk, nearly every page
+// of the realistic site is parsed as it streams (the path a hostile site
+// forces): the crawl neither stalls nor changes (TestParseBufferedOrStreaming
+// checks the links of each parse against the streaming parse).
+func TestTinyBodyMemory(t *testing.T) {
+	s, base := startSite(t, site.Config{Realistic: true, Pages: 200, Latency: time.Millisecond})
+	cfg := config(base, site.DefaultPolicy)
+	cfg.BodyMemory = 1
+	sum, err := crawl.Run(t.Context(), cfg)
+	require.NoError(t, err)
+	checkExact(t, s, base, site.DefaultPolicy, sum)
+}
+
 func sorted(s []string) []string {
 	s = slices.Clone(s)
 	slices.Sort(s)

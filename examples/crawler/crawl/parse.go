@@ -16,9 +16,9 @@ import (
 // the body into memory cooperatively (each read parks only the greenlet), so
 // the hub's single run token is free for the other greenlets while bytes
 // arrive; then the page is parsed off the token by a bounded set of
-// goroutines (offload), so parsing runs on every core while the crawl's
+// goroutines (hub.Offload, gevent's threadpool), so parsing runs on every core while the crawl's
 // bookkeeping stays on the hub, lock-free. Parsing on the token would leave
-// all but one core idle on a parse-heavy site. hub.Offload runs at most the
+// all but one core idle on a parse-heavy site. Offload runs at most the
 // hub's offload bound (GOMAXPROCS) of parses at once.
 //
 // Memory: the bodies buffered at once are bounded by Config.BodyMemory
@@ -83,7 +83,7 @@ func newParser(cfg *Config) *parser {
 // buffer reads body into memory, up to limit bytes, while the budget
 // lasts. complete reports that it holds the whole body (or limit bytes of
 // it); otherwise the rest is still to be read from body. Every chunk it
-// holds was taken from the budget: give it back with release.
+// holds was taken from the budget, for the caller to give back.
 func (p *parser) buffer(body io.Reader, limit int64) (c *chunks, complete bool, err error) {
 	c = &chunks{}
 	for c.size < limit {
@@ -107,9 +107,6 @@ func (p *parser) buffer(body io.Reader, limit int64) (c *chunks, complete bool, 
 	}
 	return c, true, nil
 }
-
-// release gives the budget of c's chunks back.
-func (p *parser) release(c *chunks) { p.free += int64(len(c.bufs)) * chunkSize }
 
 // parsed is what the offloaded parse gives back.
 type parsed struct {
