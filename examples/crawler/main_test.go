@@ -203,7 +203,11 @@ func TestSIGINT(t *testing.T) {
 	}
 	sent := time.Now()
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	last := ""
 	for lines.Scan() {
+		if strings.Contains(lines.Text(), " done, ") {
+			last = lines.Text()
+		}
 	}
 	err = cmd.Wait()
 	took := time.Since(sent)
@@ -212,5 +216,7 @@ func TestSIGINT(t *testing.T) {
 	assert.Equal(t, 130, exit.ExitCode())
 	assert.Less(t, took, 2*time.Second, "stops promptly")
 	assert.Contains(t, out.String(), "stopped: interrupted")
+	// The last progress line counts the URLs known and never fetched.
+	assert.Regexp(t, `^crawler: \d+ done, 0 queued, \d+ dropped, `, last)
 	assert.Contains(t, out.String(), "pages/s")
 }
