@@ -110,12 +110,19 @@ func TestHostileSiteBounded(t *testing.T) {
 			for _, f := range sum.Failures {
 				assert.Contains(t, f.Error, "headers exceeded", f.URL)
 			}
-			// Bodies buffered at once: 32 MiB; parses at once: GOMAXPROCS,
-			// each with a tokenizer buffer of at most twice the body limit;
-			// headers: 256 KiB per request. Measured: about 130 MB
-			// (greenlets) and 80 MB (goroutines); 1.6 and 2.3 GB before
-			// the bounds.
-			assert.Less(t, peak, int64(256<<20), "peak RSS")
+			// Greenlets: bodies buffered at once: 32 MiB; parses at once:
+			// 2 x GOMAXPROCS, each with a tokenizer buffer of at most twice
+			// the body limit; headers: 256 KiB per request. Measured: 70-130
+			// MB; 1.6 GB before the bounds. The plain-Go baseline bounds
+			// headers only: each goroutine parses as it reads, so its
+			// parses' memory grows with the requests in flight (measured
+			// 65-125 MB here, 2.3 GB before the header bound); it gets a
+			// looser check.
+			limit := int64(256 << 20)
+			if engine == "goroutines" {
+				limit = 1 << 30
+			}
+			assert.Less(t, peak, limit, "peak RSS")
 		})
 	}
 }

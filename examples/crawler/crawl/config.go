@@ -41,7 +41,10 @@ type Config struct {
 	// while it waits on the network and parses it off the hub's run token;
 	// a page that finds the budget spent is parsed as it streams instead,
 	// so the budget bounds memory without ever making a fetch wait for
-	// another. RunPlain, which parses as it reads, buffers nothing.
+	// another. RunPlain, which parses as it reads, buffers nothing, but
+	// each of its requests in flight holds a parser's buffer (up to twice
+	// the longest token, at most 2 x MaxBody): plain Go's memory grows
+	// with Concurrency.
 	BodyMemory int64
 	// UserAgent is sent with every request.
 	UserAgent string
