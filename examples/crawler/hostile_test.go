@@ -80,7 +80,9 @@ func buildCrawler(t *testing.T) string {
 // with every bomb cut at the body limit and reported, every huge header
 // failed, and the child's peak RSS stays bounded (before the bounds, the
 // headers alone cost about 12 MB per request in flight: 2.3 GB at c=200).
-// The body limit is cut to 1 MiB so the 200 bombs inflate in seconds.
+// The body limit is cut to 1 MiB so the 200 bombs inflate in seconds; the
+// request timeout is raised so that a loaded machine (the server runs in
+// this process, under -race in CI) cannot turn a huge header into a timeout.
 func TestHostileSiteBounded(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the crawler")
@@ -91,7 +93,7 @@ func TestHostileSiteBounded(t *testing.T) {
 	for _, engine := range []string{"greenlets", "goroutines"} {
 		t.Run(engine, func(t *testing.T) {
 			js := filepath.Join(t.TempDir(), "sum.json")
-			cmd := exec.Command(bin, "-engine", engine, "-c", "200", "-max-body", "1048576", "-progress", "off", "-json", js, base+"/")
+			cmd := exec.Command(bin, "-engine", engine, "-c", "200", "-max-body", "1048576", "-timeout", "2m", "-progress", "off", "-json", js, base+"/")
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", out)
 			ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
