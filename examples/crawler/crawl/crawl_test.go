@@ -28,6 +28,16 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
 }
 
+// testPolicy is the crawler's default policy with a per-request timeout
+// long enough for a machine loaded by the race detector and other test
+// packages (parsing a 2 MiB page shared with 49 others can take seconds
+// there), so that only the site's slow page times out.
+var testPolicy = func() site.Policy {
+	p := site.DefaultPolicy
+	p.Timeout = 2 * time.Minute
+	return p
+}()
+
 type engine struct {
 	name string
 	run  func(context.Context, crawl.Config) (crawl.Summary, error)
@@ -113,9 +123,9 @@ func TestCrawlEmbeddedSiteExactly(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			s, base := startSite(t, site.Config{})
-			sum, err := e.run(t.Context(), config(base, site.DefaultPolicy))
+			sum, err := e.run(t.Context(), config(base, testPolicy))
 			require.NoError(t, err)
-			checkExact(t, s, base, site.DefaultPolicy, sum)
+			checkExact(t, s, base, testPolicy, sum)
 			assert.Greater(t, sum.Pages, site.DefaultPages, "every generated page and the special ones")
 			assert.Empty(t, sum.Truncated, "the default body limit fits the 2 MiB page")
 			assert.Equal(t, e.name, sum.Engine)
@@ -129,16 +139,16 @@ func TestCrawlEmbeddedSiteExactly(t *testing.T) {
 // the three general indexes as truncated and miss exactly the pages only
 // their cut-off links lead to.
 func TestRealisticSite(t *testing.T) {
-	small := site.DefaultPolicy
+	small := testPolicy
 	small.MaxDepth, small.MaxBody = 2, 1<<20
 	for _, e := range engines {
-		for _, p := range []site.Policy{site.DefaultPolicy, small} {
+		for _, p := range []site.Policy{testPolicy, small} {
 			t.Run(fmt.Sprintf("%s/max-body-%d", e.name, p.MaxBody), func(t *testing.T) {
 				s, base := startSite(t, site.Config{Realistic: true, Latency: time.Millisecond})
 				sum, err := e.run(t.Context(), config(base, p))
 				require.NoError(t, err)
 				checkExact(t, s, base, p, sum)
-				if p.MaxBody < site.DefaultPolicy.MaxBody {
+				if p.MaxBody < testPolicy.MaxBody {
 					assert.Equal(t, []string{base + "/p/125.html", base + "/p/325.html", base + "/p/525.html", base + "/special/huge.html"}, sorted(sum.Truncated))
 					assert.Less(t, sum.Pages, site.DefaultRealisticPages)
 				} else {
@@ -156,11 +166,11 @@ func TestRealisticSite(t *testing.T) {
 // checks the links of each parse against the streaming parse).
 func TestTinyBodyMemory(t *testing.T) {
 	s, base := startSite(t, site.Config{Realistic: true, Pages: 200, Latency: time.Millisecond})
-	cfg := config(base, site.DefaultPolicy)
+	cfg := config(base, testPolicy)
 	cfg.BodyMemory = 1
 	sum, err := crawl.Run(t.Context(), cfg)
 	require.NoError(t, err)
-	checkExact(t, s, base, site.DefaultPolicy, sum)
+	checkExact(t, s, base, testPolicy, sum)
 }
 
 func sorted(s []string) []string {
@@ -209,7 +219,7 @@ func TestMaxDepth(t *testing.T) {
 		for _, depth := range []int{0, 1, 2, 4} {
 			t.Run(e.name+"/"+string(rune('0'+depth)), func(t *testing.T) {
 				s, base := startSite(t, site.Config{Pages: 400, Latency: time.Millisecond})
-				p := site.DefaultPolicy
+				p := testPolicy
 				p.MaxDepth = depth
 				sum, err := e.run(t.Context(), config(base, p))
 				require.NoError(t, err)
@@ -223,7 +233,7 @@ func TestMaxPages(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			s, base := startSite(t, site.Config{Pages: 500})
-			cfg := config(base, site.DefaultPolicy)
+			cfg := config(base, testPolicy)
 			cfg.MaxPages = 100
 			cfg.Concurrency = 7
 			sum, err := e.run(t.Context(), cfg)
@@ -250,7 +260,7 @@ func TestInterrupt(t *testing.T) {
 			defer cancel()
 			var cancelled time.Time
 			var last crawl.Progress
-			cfg := config(base, site.DefaultPolicy)
+			cfg := config(base, testPolicy)
 			cfg.Concurrency = 10
 			cfg.ProgressEvery = 20 * time.Millisecond
 			cfg.Progress = func(p crawl.Progress) {
@@ -290,7 +300,7 @@ func TestConcurrencyOverlaps(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			_, base := startSite(t, site.Config{Pages: 1000, Latency: 20 * time.Millisecond})
 			rate := func(conc, pages int) float64 {
-				cfg := config(base, site.DefaultPolicy)
+				cfg := config(base, testPolicy)
 				cfg.Concurrency = conc
 				cfg.MaxPages = pages
 				sum, err := e.run(t.Context(), cfg)
@@ -315,9 +325,9 @@ func TestCleanSite(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			s, base := startSite(t, site.Config{Pages: 500, Clean: true})
-			sum, err := e.run(t.Context(), config(base, site.DefaultPolicy))
+			sum, err := e.run(t.Context(), config(base, testPolicy))
 			require.NoError(t, err)
-			checkExact(t, s, base, site.DefaultPolicy, sum)
+			checkExact(t, s, base, testPolicy, sum)
 			assert.Equal(t, 501, sum.Pages)
 			assert.Zero(t, sum.Errors)
 		})
@@ -326,7 +336,7 @@ func TestCleanSite(t *testing.T) {
 
 func TestSameHostOff(t *testing.T) {
 	_, base := startSite(t, site.Config{Pages: 30})
-	cfg := config(base, site.DefaultPolicy)
+	cfg := config(base, testPolicy)
 	cfg.SameHost = false
 	sum, err := crawl.Run(t.Context(), cfg)
 	require.NoError(t, err)
@@ -397,7 +407,7 @@ func TestRedirectLoopNamed(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			_, base := startSite(t, site.Config{Pages: 10})
-			sum, err := e.run(t.Context(), config(base, site.DefaultPolicy))
+			sum, err := e.run(t.Context(), config(base, testPolicy))
 			require.NoError(t, err)
 			msgs := map[string]string{}
 			for _, f := range sum.Failures {
@@ -477,7 +487,7 @@ func TestRunFromKilledGreenlet(t *testing.T) {
 	busy := make(chan struct{})
 	var once sync.Once
 	g := spawn.Spawn(t.Context(), func(ctx context.Context) (crawl.Summary, error) {
-		cfg := config(base, site.DefaultPolicy)
+		cfg := config(base, testPolicy)
 		cfg.Concurrency = 10
 		cfg.ProgressEvery = 20 * time.Millisecond
 		cfg.Progress = func(p crawl.Progress) {
