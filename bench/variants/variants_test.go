@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/bench/harness"
+	"github.com/gevent-go/gevent/examples/crawler/site"
+	"github.com/gevent-go/gevent/monkey"
+	"github.com/gevent-go/gevent/netpoll"
 	"go.uber.org/goleak"
 )
 
@@ -188,6 +191,44 @@ func TestHTTPCrawl(t *testing.T) {
 	}
 	if harness.CheckCrawl(st, 41) == nil {
 		t.Fatal("CheckCrawl accepts a wrong page count")
+	}
+}
+
+// TestCrawlVariants: every Go crawler of both crawl workloads fetches every
+// page of a small clean site of that workload's mode, and no error.
+func TestCrawlVariants(t *testing.T) {
+	t.Cleanup(func() {
+		// The netpoll variant sets the dial function and starts netpoll's
+		// shared gnet engine: undo both before the leak check.
+		monkey.SetDialFunc(nil)
+		if err := netpoll.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	for _, w := range crawlWorkloads {
+		s := site.New(site.Config{Pages: 60, Clean: true, Realistic: w == "crawl_realistic"})
+		base, err := s.Start("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := s.Reachable(site.DefaultPolicy).Count(site.Page)
+		for _, v := range Reg.Variants(w) {
+			if v.Crawl == nil {
+				continue
+			}
+			t.Run(v.Key(), func(t *testing.T) {
+				st, err := v.Crawl(t.Context(), base+"/", 8)
+				if err == nil {
+					err = harness.CheckCrawl(st, want)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 

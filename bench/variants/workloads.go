@@ -74,6 +74,16 @@ func newRegistry() *harness.Registry {
 		Ref:         "nethttp", Primary: "pages_per_s", Ratios: []string{"pages_per_s"},
 		Columns: []string{"pages_per_s", "pages", "wall_ms", "peak_rss_kb"},
 	})
+	r.AddWorkload(harness.Workload{
+		Name: "crawl_realistic",
+		Title: fmt.Sprintf("Crawl the crawler example's embedded site in its realistic mode (600 pages with a real "+
+			"documentation site's sizes: median 30 KiB, three past 1 MiB, 35 MiB in all; parse-heavy), every response "+
+			"delayed %v, concurrency %d; every page must be fetched exactly once.", crawlLatency, crawlConc),
+		Kind: harness.Crawl, Latency: crawlLatency, Concurrency: crawlConc,
+		SiteMissing: "no crawl site registered (crawlsite.go registers examples/crawler's embedded site)",
+		Ref:         "nethttp", Primary: "pages_per_s", Ratios: []string{"pages_per_s", "peak_rss_kb"},
+		Columns: []string{"pages_per_s", "pages", "wall_ms", "peak_rss_kb"},
+	})
 	return r
 }
 
