@@ -2,6 +2,7 @@ package httpserver
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -44,7 +45,9 @@ type conn struct {
 	cancel   atomic.Pointer[context.CancelFunc] // the current request's
 	gone     atomic.Bool                        // the connection is closed
 	hijacked bool
-	lastPOST bool // the previous request was a POST (RFC 7230 section 3.5 tolerance)
+	rdlArmed bool      // a read deadline is set
+	t0       time.Time // when the request's first byte came (for WithReadTimeout)
+	lastPOST bool      // the previous request was a POST (RFC 7230 section 3.5 tolerance)
 }
 
 const (
@@ -186,7 +189,7 @@ func (c *conn) waitRequest(first bool) bool {
 	if first {
 		d = cfg.readHeaderTimeout
 	}
-	c.setReadDeadline(d)
+	c.armRead(d)
 	// The header limit counts from here: the bytes read for this request.
 	c.r.remain = int64(cfg.maxHeaderBytes) + 4096
 	c.state.Store(connIdle)
@@ -203,17 +206,33 @@ func (c *conn) waitRequest(first bool) bool {
 	if !c.state.CompareAndSwap(connIdle, connActive) {
 		return false
 	}
-	if !first {
-		c.setReadDeadline(cfg.readHeaderTimeout)
+	if cfg.readTimeout > 0 {
+		c.t0 = time.Now()
+	}
+	// The header timeout runs from the first byte; a header that is all
+	// here already (the usual case) cannot be late, which spares the
+	// deadline's timer.
+	if !first && cfg.readHeaderTimeout > 0 && !headerBuffered(c.br) {
+		c.armRead(cfg.readHeaderTimeout)
 	}
 	return true
 }
 
-func (c *conn) setReadDeadline(d time.Duration) {
-	if d > 0 {
+// headerBuffered reports whether br holds the end of a request header.
+func headerBuffered(br *bufio.Reader) bool {
+	b, _ := br.Peek(br.Buffered())
+	return bytes.Contains(b, []byte("\n\r\n")) || bytes.Contains(b, []byte("\n\n"))
+}
+
+// armRead sets the read deadline d from now (none for d = 0).
+func (c *conn) armRead(d time.Duration) {
+	switch {
+	case d > 0:
 		_ = c.rwc.SetReadDeadline(time.Now().Add(d))
-	} else if c.s.cfg.readTimeout > 0 || c.s.cfg.readHeaderTimeout > 0 || c.s.cfg.idleTimeout > 0 {
+		c.rdlArmed = true
+	case c.rdlArmed:
 		_ = c.rwc.SetReadDeadline(time.Time{})
+		c.rdlArmed = false
 	}
 }
 
@@ -282,7 +301,6 @@ func (e statusError) Error() string { return fmt.Sprintf("httpserver: %d %s", e.
 // and checks it as net/http's server does.
 func (c *conn) readRequest(ctx context.Context) (*response, error) {
 	cfg := &c.s.cfg
-	t0 := time.Now()
 	if c.lastPOST {
 		peek, _ := c.br.Peek(4)
 		_, _ = c.br.Discard(leadingCRLF(peek))
@@ -318,10 +336,15 @@ func (c *conn) readRequest(ctx context.Context) (*response, error) {
 		}
 	}
 
-	if cfg.readTimeout > 0 {
-		_ = c.rwc.SetReadDeadline(t0.Add(cfg.readTimeout))
-	} else if cfg.readHeaderTimeout > 0 {
-		_ = c.rwc.SetReadDeadline(time.Time{})
+	switch {
+	case cfg.readTimeout > 0:
+		_ = c.rwc.SetReadDeadline(c.t0.Add(cfg.readTimeout))
+		c.rdlArmed = true
+	case req.Body != http.NoBody:
+		// The body may take its time (no ReadTimeout). Without a body the
+		// handler reads nothing: the deadline may stay until the next
+		// request re-arms it.
+		c.armRead(0)
 	}
 	if cfg.writeTimeout > 0 {
 		_ = c.rwc.SetWriteDeadline(time.Now().Add(cfg.writeTimeout))

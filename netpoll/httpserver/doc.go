@@ -42,12 +42,13 @@
 //
 // # The connection's life
 //
-// The server is a netpoll.StreamServer underneath (WithNetpoll passes it
-// options), so connections are accepted and bounded as StreamServer's are:
-// netpoll.WithPool(p) bounds the connections served at once, gevent's
-// WSGIServer(spawn=Pool(n)) (the others wait in the listen backlog; an idle
-// keep-alive connection holds its slot, as in gevent, until the idle
-// timeout), netpoll.WithMaxConns closes connections past a bound.
+// The server is a netpoll.StreamServer underneath, whose accept loop runs on
+// a hub of the server's own, so that accepting never queues for the run
+// token behind busy handlers. WithMaxHandlers(n) or WithPool(p) bound the
+// connections served at once, gevent's WSGIServer(spawn=Pool(n)): the
+// others wait in the listen backlog (an idle keep-alive connection holds its
+// place, as in gevent, until the idle timeout); netpoll.WithMaxConns, through
+// WithNetpoll, closes connections past a bound instead.
 //
 // A connection's greenlet waits for a request for the idle timeout
 // (WithIdleTimeout, default 60 s; the read header timeout for the first
@@ -77,14 +78,14 @@
 // connections waiting for a request, lets the requests in progress finish
 // (their responses say "Connection: close"), and kills what still runs when
 // its ctx ends. Serve does the same when its ctx ends, within
-// netpoll.WithStopTimeout.
+// WithStopTimeout.
 //
 // # Several hubs
 //
 // One hub runs one greenlet at a time, so it serves from one core. WithHubs
 // spreads the connections over several hubs (one per core, say) at the price
 // of the lock-free sharing between them; a hub with several run tokens
-// (hub.WithParallelism, through netpoll.WithHub) does the same with one hub.
+// (hub.WithParallelism) does the same with one hub.
 //
 // # Differences from net/http
 //

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
-	"github.com/gevent-go/gevent/netpoll"
 	"github.com/gevent-go/gevent/netpoll/httpserver"
 )
 
@@ -31,7 +30,7 @@ func Example() {
 	mux.HandleFunc("/count", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "%d hits\n", hits)
 	})
-	srv, err := httpserver.New("127.0.0.1:0", mux, httpserver.WithNetpoll(netpoll.WithHub(h)))
+	srv, err := httpserver.New("127.0.0.1:0", mux, httpserver.WithHubs(h))
 	if err != nil {
 		panic(err)
 	}

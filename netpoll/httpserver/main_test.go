@@ -39,7 +39,7 @@ func start(t *testing.T, h http.Handler, opts ...httpserver.Option) *testServer 
 	t.Helper()
 	errs := &hubtest.ErrLog{}
 	hb := hubtest.NewHub(t, hub.WithErrorHandler(errs.Handle))
-	opts = append([]httpserver.Option{httpserver.WithNetpoll(netpoll.WithHub(hb))}, opts...)
+	opts = append([]httpserver.Option{httpserver.WithHubs(hb)}, opts...)
 	srv, err := httpserver.New("127.0.0.1:0", h, opts...)
 	if err != nil {
 		t.Fatal(err)

@@ -245,6 +245,7 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	c.hijacked = true
 	_ = c.rwc.SetDeadline(time.Time{})
+	c.rdlArmed = false
 	return c.rwc, bufio.NewReadWriter(c.br, c.bw), nil
 }
 

@@ -8,9 +8,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -459,7 +461,7 @@ func TestPoolBound(t *testing.T) {
 		_, _ = release.Get(r.Context())
 		running--
 		fmt.Fprint(w, "ok")
-	}), httpserver.WithNetpoll(netpoll.WithPool(p)))
+	}), httpserver.WithPool(p))
 	conns := make([]*rawConn, clients)
 	for i := range conns {
 		conns[i] = dialRaw(t, ts.Addr().String())
@@ -474,6 +476,61 @@ func TestPoolBound(t *testing.T) {
 		assert.Equal(t, "ok", body)
 	}
 	ts.inHub(t, func() { assert.Equal(t, size, most, "at most the pool's size of handlers at once") })
+}
+
+// WithMaxHandlers bounds the connections served at once the same way.
+func TestMaxHandlers(t *testing.T) {
+	running, most := 0, 0
+	var full hub.Event
+	release := hub.NewQueue[struct{}](0)
+	ts := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		running++
+		most = max(most, running)
+		if running == 3 {
+			full.Set()
+		}
+		_, _ = release.Get(r.Context())
+		running--
+	}), httpserver.WithMaxHandlers(3))
+	conns := make([]*rawConn, 6)
+	for i := range conns {
+		conns[i] = dialRaw(t, ts.Addr().String())
+		conns[i].send(t, request("GET", "/", "Connection: close\r\n"))
+	}
+	require.True(t, full.Wait(context.Background()))
+	for range conns {
+		require.NoError(t, release.Put(context.Background(), struct{}{}))
+	}
+	for _, c := range conns {
+		resp, _ := c.response(t, "GET")
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	}
+	ts.inHub(t, func() { assert.Equal(t, 3, most) })
+}
+
+// Accepting does not wait for the handlers' run token: here a handler
+// holds it without a cooperative point, and a connection past
+// netpoll.WithMaxConns is still accepted (and closed) at once. (With the
+// accept loop on the handlers' hub, it waited behind every ready handler:
+// under load new clients waited seconds.)
+func TestAcceptNotStarved(t *testing.T) {
+	var entered hub.Event
+	var release atomic.Bool
+	ts := start(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		entered.Set()
+		for !release.Load() {
+			runtime.Gosched() // spinning: no cooperative point
+		}
+	}), httpserver.WithNetpoll(netpoll.WithMaxConns(1)))
+	busy := dialRaw(t, ts.Addr().String())
+	busy.send(t, request("GET", "/"))
+	require.True(t, entered.Wait(context.Background()))
+	extra := dialRaw(t, ts.Addr().String())
+	closed := extra.closedByServer(t)
+	release.Store(true)
+	assert.True(t, closed, "the connection past the bound was accepted and closed while the hub was busy")
+	resp, _ := busy.response(t, "GET")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
 
 func TestPanics(t *testing.T) {
@@ -607,6 +664,10 @@ func TestOptionErrors(t *testing.T) {
 		httpserver.WithMaxBodyBytes(-1),
 		httpserver.WithTLS(nil),
 		httpserver.WithHubs(),
+		httpserver.WithHubs(nil),
+		httpserver.WithMaxHandlers(-1),
+		httpserver.WithPool(nil),
+		httpserver.WithStopTimeout(-1),
 		httpserver.WithNetpoll(netpoll.WithMaxConns(-1)),
 	} {
 		_, err := httpserver.New("127.0.0.1:0", h, o)
