@@ -1,7 +1,9 @@
 // Package netpoll gives greenlets cooperative TCP sockets whose bytes move
 // through gnet event loops: Listen and Accept, Dial, a Conn that implements
 // net.Conn, and StreamServer, gevent's server that runs a greenlet per
-// connection.
+// connection; for UDP, ListenPacket's PacketConn (a net.PacketConn) and
+// DatagramServer, a greenlet per datagram (on the standard library's
+// sockets).
 //
 // # Parking
 //
