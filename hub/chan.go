@@ -32,31 +32,19 @@ func Recv[T any](ctx context.Context, ch <-chan T) (v T, ok bool, err error) {
 			return v, false, context.Cause(ctx)
 		}
 	}
-	w := NewWaiter(ctx)
-	stop, done := make(chan struct{}), make(chan struct{})
 	got := false
-	go func() {
-		defer close(done)
+	err = parkOn(ctx, "chan.recv", func(stop <-chan struct{}) {
 		select {
 		case v, ok = <-ch:
 			got = true
-			w.Wake()
 		case <-stop:
 		}
-	}()
-	if err := w.Wait(ctx, "chan.recv"); err != nil {
-		close(stop)
-		<-done // the helper returns at once: stop is closed
-		if got {
-			return v, ok, nil
-		}
-		var zero T
-		if cerr := Checkpoint(ctx); cerr != nil {
-			err = cerr
-		}
-		return zero, false, err
+	})
+	if got {
+		return v, ok, nil // even if the wait was cancelled: the value is not lost
 	}
-	return v, ok, nil
+	var zero T
+	return zero, false, checkpointErr(ctx, err)
 }
 
 // Send sends v on the Go channel ch cooperatively, as Recv receives: a
@@ -81,38 +69,56 @@ func Send[T any](ctx context.Context, ch chan<- T, v T) error {
 			return context.Cause(ctx)
 		}
 	}
+	sent := false
+	err := parkOn(ctx, "chan.send", func(stop <-chan struct{}) {
+		select {
+		case ch <- v:
+			sent = true
+		case <-stop:
+		}
+	})
+	if sent {
+		return nil
+	}
+	return checkpointErr(ctx, err)
+}
+
+// parkOn parks the calling greenlet while op, on a helper goroutine, blocks
+// on Go channels: op returns once one of them proceeds, or once stop is
+// closed, which parkOn does when ctx ends or the greenlet is killed first.
+// parkOn returns after op has returned, with the wait's error (nil if op
+// ended the wait): what op received or sent is the caller's to look at in
+// both cases, so that a value that went through just as the wait was
+// cancelled is not lost. A panic in op (a send on a closed channel) is
+// raised in the caller.
+func parkOn(ctx context.Context, reason string, op func(stop <-chan struct{})) error {
 	w := NewWaiter(ctx)
 	stop, done := make(chan struct{}), make(chan struct{})
-	sent := false
 	var panicked any
 	go func() {
 		defer close(done)
 		defer func() {
-			if r := recover(); r != nil { // a closed channel: the caller panics
-				panicked = r
-				w.Wake()
-			}
+			panicked = recover()
+			w.Wake() // does nothing if the wait was cancelled
 		}()
-		select {
-		case ch <- v:
-			sent = true
-			w.Wake()
-		case <-stop:
-		}
+		op(stop)
 	}()
-	err := w.Wait(ctx, "chan.send")
+	err := w.Wait(ctx, reason)
 	if err != nil {
 		close(stop)
 	}
-	<-done // at once: the helper has woken us, or stop is closed
-	switch {
-	case panicked != nil:
+	<-done // at once: op has woken us, or stop is closed
+	if panicked != nil {
 		panic(panicked)
-	case sent:
-		return nil
 	}
+	return err
+}
+
+// checkpointErr lands a pending kill after a cancelled wait and returns the
+// error to report.
+func checkpointErr(ctx context.Context, err error) error {
 	if cerr := Checkpoint(ctx); cerr != nil {
-		err = cerr
+		return cerr
 	}
 	return err
 }

@@ -215,33 +215,15 @@ func waitCases(ctx context.Context, cases []Case) (int, error) {
 		return pick(chosen, v, ok), nil
 	}
 
-	stop, done := make(chan struct{}), make(chan struct{})
-	sel = append(sel, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(stop)})
-	w := NewWaiter(ctx)
 	picked := -1
-	var panicked any
-	go func() {
-		defer close(done)
-		defer func() {
-			if r := recover(); r != nil { // a send on a closed channel
-				panicked = r
-				w.Wake()
-			}
-		}()
+	err := parkOn(ctx, "select", func(stop <-chan struct{}) {
+		sel = append(sel, reflect.SelectCase{Dir: reflect.SelectRecv, Chan: reflect.ValueOf(stop)})
 		chosen, v, ok := reflect.Select(sel)
 		if chosen != stopAt {
 			picked = pick(chosen, v, ok)
-			w.Wake()
 		}
-	}()
-	err := w.Wait(ctx, "select")
-	if err != nil {
-		close(stop)
-	}
-	<-done // at once: the helper has woken us, or stop is closed
+	})
 	switch {
-	case panicked != nil:
-		panic(panicked)
 	case picked >= 0:
 		return picked, nil // even if the wait was cancelled: the value is not lost
 	case err != nil:
@@ -264,13 +246,4 @@ func subscribe(cases []Case, fn func()) (cancel func()) {
 			c()
 		}
 	}
-}
-
-// checkpointErr lands a pending kill after a cancelled wait and returns the
-// error to report.
-func checkpointErr(ctx context.Context, err error) error {
-	if cerr := Checkpoint(ctx); cerr != nil {
-		return cerr
-	}
-	return err
 }

@@ -157,7 +157,8 @@ func exchange(t *testing.T, addr net.Addr, msgs ...string) []string {
 	return got
 }
 
-func startDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...Option) *DatagramServer {
+// newDatagram returns a started DatagramServer on h.
+func newDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...Option) *DatagramServer {
 	t.Helper()
 	s, err := NewDatagramServer("127.0.0.1:0", handler, append([]Option{WithHub(h)}, opts...)...)
 	if err != nil {
@@ -166,6 +167,13 @@ func startDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+// startDatagram is newDatagram, stopped (successfully) when the test ends.
+func startDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...Option) *DatagramServer {
+	t.Helper()
+	s := newDatagram(t, h, handler, opts...)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -258,7 +266,7 @@ func TestDatagramServerStopAndPanic(t *testing.T) {
 	h := newHub(t, hub.WithErrorHandler(errs.Handle))
 	var entered hub.Event
 	var cleaned atomic.Bool
-	s, err := NewDatagramServer("127.0.0.1:0", func(ctx context.Context, c *PacketConn, data []byte, from net.Addr) {
+	s := newDatagram(t, h, func(ctx context.Context, c *PacketConn, data []byte, from net.Addr) {
 		switch string(data) {
 		case "panic":
 			panic("udp boom")
@@ -269,14 +277,7 @@ func TestDatagramServerStopAndPanic(t *testing.T) {
 		default:
 			_, _ = c.WriteTo(data, from)
 		}
-	}, WithHub(h))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	exchange(t, s.Addr()) // nothing
+	})
 	c, err := net.Dial("udp", s.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -307,16 +308,9 @@ func TestDatagramServerStopAndPanic(t *testing.T) {
 
 // Serve runs until its ctx ends, then stops.
 func TestDatagramServerServe(t *testing.T) {
-	h := newHub(t)
-	s, err := NewDatagramServer("127.0.0.1:0", func(ctx context.Context, c *PacketConn, data []byte, from net.Addr) {
+	s := newDatagram(t, newHub(t), func(ctx context.Context, c *PacketConn, data []byte, from net.Addr) {
 		_, _ = c.WriteTo(data, from)
-	}, WithHub(h))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx) }()

@@ -459,53 +459,47 @@ func (c Config) cpus() (server, client int) {
 }
 
 func (c Config) sampleEcho(ctx context.Context, v *Variant, cfg EchoConfig, s *Sample) error {
-	addr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	scpu, ccpu := c.cpus()
-	sv, err := c.startServer(ctx, c.command(ctx, v, scpu,
-		[]string{"echo-server", v.Workload, v.Name, addr}, []string{"echo_server", addr}), addr)
-	if err != nil {
-		return err
-	}
-	cl := c.rawCommand(ctx, nil, ccpu, []string{c.Exe, ChildArg, "echo-client", addr,
-		strconv.Itoa(cfg.Conns), strconv.Itoa(cfg.Size), c.EchoWindow.String(), c.EchoDrain.String()})
-	run, err := c.runClient(cl, sv, s)
-	if err != nil {
-		return err
-	}
-	wall := float64(run.res.WallNS) / 1e9
-	s.N = cfg.Conns
-	s.Metrics = run.res.Metrics
-	s.Metrics["server_cpu"] = run.serverCPU / wall
-	s.Metrics["client_cpu"] = run.clientCPU / wall
-	s.Metrics["server_rss_kb"] = float64(run.serverRSSKB)
-	return nil
+	_, err := c.sampleServer(ctx, v, cfg, s, "echo_server", func(addr string) []string {
+		return []string{"echo-client", addr, strconv.Itoa(cfg.Conns), strconv.Itoa(cfg.Size), c.EchoWindow.String(), c.EchoDrain.String()}
+	})
+	return err
 }
 
 // sampleHTTP serves v in its own process and loads it with wrk (run by a
 // child of the harness, which turns wrk's report into a result).
 func (c Config) sampleHTTP(ctx context.Context, v *Variant, cfg EchoConfig, s *Sample) error {
-	addr, err := freeAddr()
-	if err != nil {
-		return err
-	}
-	scpu, ccpu := c.cpus()
-	sv, err := c.startServer(ctx, c.command(ctx, v, scpu,
-		[]string{"echo-server", v.Workload, v.Name, addr}, []string{"http_server", addr}), addr)
-	if err != nil {
-		return err
-	}
 	threads := 2
 	if c.Pin {
 		threads = 1
 	}
-	cl := c.rawCommand(ctx, nil, ccpu, []string{c.Exe, ChildArg, "http-client", c.Wrk, addr,
-		strconv.Itoa(cfg.Conns), strconv.Itoa(threads), c.EchoWindow.String()})
-	run, err := c.runClient(cl, sv, s)
+	run, err := c.sampleServer(ctx, v, cfg, s, "http_server", func(addr string) []string {
+		return []string{"http-client", c.Wrk, addr, strconv.Itoa(cfg.Conns), strconv.Itoa(threads), c.EchoWindow.String()}
+	})
 	if err != nil {
 		return err
+	}
+	s.Metrics["server_us_per_req"] = run.serverCPU / float64(run.res.Ops) * 1e6
+	return nil
+}
+
+// sampleServer serves v in its own process (Python variants in mode
+// pyMode), runs the harness child with clientArgs(addr) against it, and
+// fills the sample with the client's metrics and both processes' CPU.
+func (c Config) sampleServer(ctx context.Context, v *Variant, cfg EchoConfig, s *Sample, pyMode string, clientArgs func(addr string) []string) (clientRun, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return clientRun{}, err
+	}
+	scpu, ccpu := c.cpus()
+	sv, err := c.startServer(ctx, c.command(ctx, v, scpu,
+		[]string{"echo-server", v.Workload, v.Name, addr}, []string{pyMode, addr}), addr)
+	if err != nil {
+		return clientRun{}, err
+	}
+	cl := c.rawCommand(ctx, nil, ccpu, append([]string{c.Exe, ChildArg}, clientArgs(addr)...))
+	run, err := c.runClient(cl, sv, s)
+	if err != nil {
+		return run, err
 	}
 	wall := float64(run.res.WallNS) / 1e9
 	s.N = cfg.Conns
@@ -513,8 +507,7 @@ func (c Config) sampleHTTP(ctx context.Context, v *Variant, cfg EchoConfig, s *S
 	s.Metrics["server_cpu"] = run.serverCPU / wall
 	s.Metrics["client_cpu"] = run.clientCPU / wall
 	s.Metrics["server_rss_kb"] = float64(run.serverRSSKB)
-	s.Metrics["server_us_per_req"] = run.serverCPU / float64(run.res.Ops) * 1e6
-	return nil
+	return run, nil
 }
 
 // clientRun is what runClient measured.

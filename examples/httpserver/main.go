@@ -23,16 +23,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/gevent-go/gevent/examples/internal/serve"
 	"github.com/gevent-go/gevent/hub"
-	"github.com/gevent-go/gevent/netpoll"
 	"github.com/gevent-go/gevent/netpoll/httpserver"
 )
 
@@ -110,48 +110,29 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	h := hub.MustNew()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = h.Stop(sctx)
-		_ = netpoll.Shutdown(sctx)
-	}()
-	status := 0
-	// The program's body is the hub's main greenlet, gevent style.
-	err = h.Run(ctx, func(ctx context.Context) error {
-		a := &app{}
-		srv, err := httpserver.New(o.addr, a.routes(), httpserver.WithMaxHandlers(o.maxHandlers))
-		if err != nil {
-			return err
-		}
-		if err := srv.Start(ctx); err != nil {
-			return err
-		}
-		url := "http://" + srv.Addr().String()
-		if o.serve {
-			// Spawned greenlets start when their spawner reaches a
-			// cooperative point: this one prints once the main greenlet
-			// waits in WaitSignal, that is, once the signals are caught.
-			h.Spawn(ctx, hub.Task{Run: func(context.Context) error {
-				fmt.Fprintf(stderr, "httpserver: serving on %s (Ctrl-C to stop)\n", srv.Addr())
-				return nil
-			}})
-			sig, err := hub.WaitSignal(ctx, os.Interrupt, syscall.SIGTERM)
+	a := &app{}
+	// The program's body is a hub's main greenlet (see examples/internal/
+	// serve): it starts the server, waits for SIGINT or SIGTERM with
+	// hub.WaitSignal (-serve) or loads the server (check), and stops it
+	// gracefully.
+	return serve.Run(ctx, serve.Frame{
+		Name: "httpserver", Stderr: stderr, Serve: o.serve, Grace: o.grace,
+		Start: func(ctx context.Context) (serve.Server, error) {
+			srv, err := httpserver.New(o.addr, a.routes(), httpserver.WithMaxHandlers(o.maxHandlers))
 			if err != nil {
-				return err
+				return nil, err
 			}
-			fmt.Fprintf(stderr, "httpserver: %v: stopping\n", sig)
-		} else {
-			fmt.Fprintf(stderr, "httpserver: serving on %s\n", srv.Addr())
+			return srv, srv.Start(ctx)
+		},
+		Check: func(ctx context.Context, addr net.Addr) (bool, error) {
 			// The load is ordinary Go code (goroutines, net/http's client):
 			// it runs off the hub, and the main greenlet waits for it
 			// cooperatively, so the handlers keep running.
 			res, err := hub.Offload(ctx, func(ctx context.Context) (loadResult, error) {
-				return load(ctx, url, o)
+				return load(ctx, "http://"+addr.String(), o)
 			})
 			if err != nil {
-				return err
+				return false, err
 			}
 			fmt.Fprintf(stdout, "load: %d clients x %d requests: %d in %.2fs (%.0f req/s), %d errors\n",
 				o.clients, o.requests, res.hits, res.elapsed.Seconds(), float64(res.hits)/res.elapsed.Seconds(), res.errors)
@@ -159,23 +140,9 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				o.clients, o.sleepMS, res.sleepPhase.Milliseconds())
 			want := o.clients*o.requests + o.clients
 			fmt.Fprintf(stdout, "counter: %d hits, want %d\n", a.hits, want)
-			if res.errors > 0 || a.hits != want {
-				status = 1
-			}
-		}
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.grace)
-		defer cancel()
-		if err := srv.Stop(sctx); err != nil {
-			return fmt.Errorf("stop: %w", err)
-		}
-		fmt.Fprintln(stderr, "httpserver: stopped gracefully")
-		return nil
+			return res.errors == 0 && a.hits == want, nil
+		},
 	})
-	if err != nil {
-		fmt.Fprintln(stderr, "httpserver:", err)
-		return 1
-	}
-	return status
 }
 
 type loadResult struct {

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"io"
 	"net/http"
-	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -14,20 +11,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gevent-go/gevent/internal/leaktest"
-	"github.com/gevent-go/gevent/netpoll"
+	"github.com/gevent-go/gevent/examples/internal/childtest"
 )
 
 // TestMain doubles as the command when a test runs it as a child process
 // (to send it a real SIGTERM).
-func TestMain(m *testing.M) {
-	if args, ok := os.LookupEnv("HTTPSERVER_TEST_ARGS"); ok {
-		os.Args = append([]string{"httpserver"}, strings.Fields(args)...)
-		main()
-		return
-	}
-	leaktest.Main(m, netpoll.Shutdown)
-}
+func TestMain(m *testing.M) { childtest.Main(m, "HTTPSERVER_TEST_ARGS", main) }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -61,37 +50,18 @@ func TestServeSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a child process")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "HTTPSERVER_TEST_ARGS=-serve -grace 2s")
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	lines := bufio.NewScanner(stderr)
-	addr := ""
-	for lines.Scan() {
-		if a, ok := strings.CutPrefix(lines.Text(), "httpserver: serving on "); ok {
-			addr = strings.Fields(a)[0]
-			break
-		}
-	}
-	require.NotEmpty(t, addr)
+	child := childtest.Start(t, "HTTPSERVER_TEST_ARGS", "-serve -grace 2s", "httpserver: serving on ")
 	tr := &http.Transport{}
 	client := &http.Client{Transport: tr}
 	for _, want := range []string{"1", "2"} {
-		resp, err := client.Get("http://" + addr + "/hit")
+		resp, err := client.Get("http://" + child.Addr + "/hit")
 		require.NoError(t, err)
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		assert.Equal(t, want, strings.TrimSpace(string(b)))
 	}
 	tr.CloseIdleConnections()
-
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	var rest strings.Builder
-	for lines.Scan() {
-		rest.WriteString(lines.Text() + "\n")
-	}
-	require.NoError(t, cmd.Wait(), rest.String())
-	assert.Contains(t, rest.String(), "terminated: stopping")
-	assert.Contains(t, rest.String(), "stopped gracefully")
+	rest := child.Stop(t, syscall.SIGTERM)
+	assert.Contains(t, rest, "terminated: stopping")
+	assert.Contains(t, rest, "stopped gracefully")
 }

@@ -22,10 +22,9 @@ import (
 	"io"
 	"net"
 	"os"
-	"syscall"
 	"time"
 
-	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/examples/internal/serve"
 	"github.com/gevent-go/gevent/netpoll"
 	"github.com/gevent-go/gevent/spawn"
 )
@@ -74,60 +73,30 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	h := hub.MustNew()
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = h.Stop(sctx)
-	}()
-	status := 0
-	err = h.Run(ctx, func(ctx context.Context) error {
-		srv, err := netpoll.NewDatagramServer(o.addr, func(ctx context.Context, c *netpoll.PacketConn, data []byte, from net.Addr) {
-			_, _ = c.WriteTo(data, from) // parks this handler only, if it must wait
-		}, netpoll.WithMaxHandlers(o.maxHandlers))
-		if err != nil {
-			return err
-		}
-		if err := srv.Start(ctx); err != nil {
-			return err
-		}
-		if o.serve {
-			// This greenlet runs once the main greenlet waits in
-			// WaitSignal, so the signals are caught when it says so.
-			h.Spawn(ctx, hub.Task{Run: func(context.Context) error {
-				fmt.Fprintf(stderr, "udpecho: serving on %s (Ctrl-C to stop)\n", srv.Addr())
-				return nil
-			}})
-			sig, err := hub.WaitSignal(ctx, os.Interrupt, syscall.SIGTERM)
+	// The program's body is a hub's main greenlet (see examples/internal/
+	// serve): it starts the server, waits for SIGINT or SIGTERM with
+	// hub.WaitSignal (-serve) or runs the check, and stops the server.
+	return serve.Run(ctx, serve.Frame{
+		Name: "udpecho", Stderr: stderr, Serve: o.serve, Grace: o.grace,
+		Start: func(ctx context.Context) (serve.Server, error) {
+			srv, err := netpoll.NewDatagramServer(o.addr, func(ctx context.Context, c *netpoll.PacketConn, data []byte, from net.Addr) {
+				_, _ = c.WriteTo(data, from) // parks this handler only, if it must wait
+			}, netpoll.WithMaxHandlers(o.maxHandlers))
 			if err != nil {
-				return err
+				return nil, err
 			}
-			fmt.Fprintf(stderr, "udpecho: %v: stopping\n", sig)
-		} else {
-			fmt.Fprintf(stderr, "udpecho: serving on %s\n", srv.Addr())
-			res, err := check(ctx, srv.Addr(), o)
+			return srv, srv.Start(ctx)
+		},
+		Check: func(ctx context.Context, addr net.Addr) (bool, error) {
+			res, err := check(ctx, addr, o)
 			if err != nil {
-				return err
+				return false, err
 			}
 			fmt.Fprintf(stdout, "check: %d clients x %d datagrams: %d echoed and verified in %.2fs, %d resent, %d wrong\n",
 				o.clients, o.count, res.echoed, res.elapsed.Seconds(), res.resent, res.wrong)
-			if res.wrong > 0 || res.echoed != o.clients*o.count {
-				status = 1
-			}
-		}
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.grace)
-		defer cancel()
-		if err := srv.Stop(sctx); err != nil {
-			return fmt.Errorf("stop: %w", err)
-		}
-		fmt.Fprintln(stderr, "udpecho: stopped")
-		return nil
+			return res.wrong == 0 && res.echoed == o.clients*o.count, nil
+		},
 	})
-	if err != nil {
-		fmt.Fprintln(stderr, "udpecho:", err)
-		return 1
-	}
-	return status
 }
 
 type checkResult struct {

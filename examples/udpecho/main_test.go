@@ -1,12 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"net"
-	"os"
-	"os/exec"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -14,19 +10,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/gevent-go/gevent/internal/leaktest"
+	"github.com/gevent-go/gevent/examples/internal/childtest"
 )
 
 // TestMain doubles as the command when a test runs it as a child process
 // (to send it a real SIGTERM).
-func TestMain(m *testing.M) {
-	if args, ok := os.LookupEnv("UDPECHO_TEST_ARGS"); ok {
-		os.Args = append([]string{"udpecho"}, strings.Fields(args)...)
-		main()
-		return
-	}
-	leaktest.Main(m)
-}
+func TestMain(m *testing.M) { childtest.Main(m, "UDPECHO_TEST_ARGS", main) }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
@@ -39,7 +28,7 @@ func TestCheck(t *testing.T) {
 	code, out, errOut := runCLI(t, "-clients", "5", "-count", "50", "-max-handlers", "3")
 	require.Equal(t, 0, code, "%s\n%s", out, errOut)
 	assert.Contains(t, errOut, "udpecho: serving on 127.0.0.1:")
-	assert.Contains(t, errOut, "udpecho: stopped")
+	assert.Contains(t, errOut, "udpecho: stopped gracefully")
 	assert.Contains(t, out, "check: 5 clients x 50 datagrams: 250 echoed and verified")
 	assert.Contains(t, out, ", 0 wrong")
 }
@@ -56,21 +45,8 @@ func TestServeSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a child process")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "UDPECHO_TEST_ARGS=-serve")
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	lines := bufio.NewScanner(stderr)
-	addr := ""
-	for lines.Scan() {
-		if a, ok := strings.CutPrefix(lines.Text(), "udpecho: serving on "); ok {
-			addr = strings.Fields(a)[0]
-			break
-		}
-	}
-	require.NotEmpty(t, addr)
-	c, err := net.Dial("udp", addr)
+	child := childtest.Start(t, "UDPECHO_TEST_ARGS", "-serve", "udpecho: serving on ")
+	c, err := net.Dial("udp", child.Addr)
 	require.NoError(t, err)
 	defer c.Close()
 	buf := make([]byte, 64)
@@ -85,12 +61,7 @@ func TestServeSIGTERM(t *testing.T) {
 			break
 		}
 	}
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	var rest strings.Builder
-	for lines.Scan() {
-		rest.WriteString(lines.Text() + "\n")
-	}
-	require.NoError(t, cmd.Wait(), rest.String())
-	assert.Contains(t, rest.String(), "terminated: stopping")
-	assert.Contains(t, rest.String(), "udpecho: stopped")
+	rest := child.Stop(t, syscall.SIGTERM)
+	assert.Contains(t, rest, "terminated: stopping")
+	assert.Contains(t, rest, "udpecho: stopped gracefully")
 }
