@@ -65,17 +65,21 @@ func (s *signal) notify(n *waitNode[struct{}]) {
 			panic(r)
 		}
 	}()
-	for ; n != nil; n = n.next {
+	for n != nil {
+		// A woken greenlet may reuse its node at once (see wait): read the
+		// link first, and never touch a node after waking it.
+		next := n.next
 		switch {
 		case n.fn != nil:
 			// A subscriber's node never parks; its Waiter state only
 			// arbitrates between this call and the subscriber's cancel.
-			if n.w.state.CompareAndSwap(waiting, woken) {
+			if _, ok := n.w.settle(woken); ok {
 				n.fn()
 			}
 		case !n.w.Wake():
 			s.pending.Add(-1) // cancelled meanwhile: it will not return as woken
 		}
+		n = next
 	}
 }
 
@@ -91,10 +95,37 @@ func (s *signal) wait(ctx context.Context, reason string) bool {
 		}
 		return true
 	}
-	if _, err := block(ctx, &s.mu, &s.waiters, struct{}{}, reason); err != nil {
+	// A greenlet keeps one node for its signal waits and reuses it (a new
+	// Waiter generation each time), so an Event or AsyncResult wait
+	// allocates nothing in the steady state.
+	g := running(ctx)
+	var n *waitNode[struct{}]
+	if g != nil && g.sig != nil {
+		n, g.sig = g.sig, nil
+		n.w.rearm()
+	} else {
+		n = &waitNode[struct{}]{}
+		initWaiter(&n.w, ctx)
+	}
+	s.waiters.push(n)
+	s.mu.Unlock()
+	if err := n.w.Wait(ctx, reason); err != nil {
+		s.mu.Lock()
+		// Still linked: no notification holds the node, so it may be
+		// reused. Unlinked: raise detached it and notify may still read it.
+		mine := n.linked
+		s.waiters.remove(n)
+		s.mu.Unlock()
+		if mine && g != nil {
+			g.sig = n
+		}
+		Checkpoint(ctx)
 		return false
 	}
 	s.pending.Add(-1)
+	if g != nil {
+		g.sig = n
+	}
 	return true
 }
 
@@ -116,7 +147,7 @@ func (s *signal) subscribe(fn func()) (cancel func()) {
 		s.mu.Lock()
 		s.waiters.remove(n)
 		s.mu.Unlock()
-		n.w.state.CompareAndSwap(waiting, cancelled)
+		n.w.settle(cancelled)
 	}
 }
 

@@ -2,7 +2,6 @@ package hub
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"runtime"
 	"runtime/pprof"
@@ -37,11 +36,10 @@ func (r BlockedReport) String() string {
 // greenlets and has not been stopped.
 type monitor struct {
 	h *Hub
-	// seq counts the grants of each token slot. The hot path only bumps it;
-	// the monitor samples it and times how long it has stayed unchanged, so
-	// a switch costs no clock read. A stall is seen at most one sampling
-	// period late.
-	seq []atomic.Uint64
+	// The monitor samples each driver's grant count (driver.grants, bumped
+	// under hub.mu at every resume) and times how long it has stayed
+	// unchanged, so a switch costs no clock read. A stall is seen at most
+	// one sampling period late.
 	// started is set, under mu, when the goroutine starts; it is never
 	// cleared, so it doubles as the lock-free fast path of ensure. The
 	// goroutine runs while started && !stopped.
@@ -54,15 +52,6 @@ type monitor struct {
 
 func (m *monitor) init(h *Hub) {
 	m.h = h
-	m.seq = make([]atomic.Uint64, h.cfg.parallelism)
-}
-
-// granted records a token hand-off; called under hub.mu.
-func (m *monitor) granted(slot int) {
-	if m.h.cfg.threshold <= 0 {
-		return
-	}
-	m.seq[slot].Add(1)
 }
 
 // ensure starts the monitor goroutine if it is enabled and not running.
@@ -101,9 +90,10 @@ func (m *monitor) loop(stop, done chan struct{}) {
 	}
 	t := time.NewTicker(period)
 	defer t.Stop()
-	reported := make([]uint64, len(m.seq))
-	lastSeq := make([]uint64, len(m.seq))
-	seenAt := make([]time.Time, len(m.seq)) // when lastSeq was first sampled
+	n := len(m.h.drivers)
+	reported := make([]uint64, n)
+	lastSeq := make([]uint64, n)
+	seenAt := make([]time.Time, n) // when lastSeq was first sampled
 	for {
 		var now time.Time
 		select {
@@ -111,33 +101,23 @@ func (m *monitor) loop(stop, done chan struct{}) {
 			return
 		case now = <-t.C:
 		}
-		for slot := range m.seq {
-			seq := m.seq[slot].Load()
+		for slot := range n {
+			m.h.mu.Lock()
+			seq, g := m.h.drivers[slot].grants, m.h.drivers[slot].holder
+			m.h.mu.Unlock()
 			if seq != lastSeq[slot] {
 				lastSeq[slot], seenAt[slot] = seq, now
 				continue
 			}
 			held := now.Sub(seenAt[slot])
-			if seq == 0 || seq == reported[slot] || held < th {
+			if g == nil || seq == reported[slot] || held < th {
 				continue
 			}
-			m.h.mu.Lock()
-			g := m.h.holders[slot]
-			var w *worker
-			if g != nil {
-				w = g.worker.Load()
-			}
-			m.h.mu.Unlock()
-			if g == nil || m.seq[slot].Load() != seq {
-				continue
-			}
-			if w == nil {
-				continue // granted, but its worker has not started yet: not its stall
-			}
-			stack := stackOf(w.id)
-			if waitingForToken(stack) {
-				// Granted, but its goroutine has not been scheduled to take the
-				// token yet (a loaded machine): the greenlet is not at fault.
+			stack, ok := m.h.runningStack()
+			if !ok {
+				// Granted, but its coroutine is not running yet (its driver
+				// has not been scheduled on a loaded machine): the greenlet
+				// is not at fault.
 				continue
 			}
 			reported[slot] = seq
@@ -161,99 +141,67 @@ func (m *monitor) report(r BlockedReport) {
 		"greenlet", r.Name, "id", r.ID, "blocked", r.Blocked, "stack", r.Stack)
 }
 
-// waitingForToken reports whether a worker's stack shows it still parked on
-// its wake channel, at one of the hub's own hand-off points.
-func waitingForToken(stack string) bool {
-	for _, line := range strings.Split(stack, "\n") {
-		if line == "" || strings.HasPrefix(line, "\t") || strings.HasPrefix(line, "runtime.") {
-			continue
-		}
-		for _, f := range []string{"hub.(*Hub).park", "hub.Yield", "hub.(*Hub).reacquire"} {
-			if strings.HasSuffix(line, f) {
-				return true
-			}
-		}
-		return false
-	}
-	return false
-}
-
-// stackOf finds the stack of the worker goroutine labelled id in a goroutine
-// profile. The profile's text form drops runtime frames, which are the
-// interesting ones for a stall (runtime.chanrecv1, a syscall), so the record's
-// program counters are symbolized here in full.
-func stackOf(id string) string {
+// runningStack finds, in a goroutine profile, the stack of the hub's
+// greenlet that is running user code: a coroutine of this hub (its drivers'
+// profiler label, which coroutines inherit) inside execute and not switched
+// out. Parked greenlets share a few stacks, so the profile's records stay few
+// however many there are. ok is false if no greenlet of the hub is running.
+// The text profile drops runtime frames, which are the interesting ones for a
+// stall (runtime.chanrecv1, a syscall), so the record's program counters are
+// symbolized here in full; frames below the greenlet's function (the hub's
+// and iter.Pull's) are left out.
+func (h *Hub) runningStack() (stack string, ok bool) {
 	var buf bytes.Buffer
 	if err := pprof.Lookup("goroutine").WriteTo(&buf, 1); err != nil {
-		return ""
+		return "", false
 	}
-	label := fmt.Sprintf("%q:%q", workerLabel, id)
+	label := fmt.Sprintf("%q:%q", hubLabel, h.id)
+	var found []string
+	var unlabelled []string
 	for _, rec := range strings.Split(buf.String(), "\n\n") {
-		// Goroutines the greenlet started inherit the worker's label; the
-		// worker itself is the one running runWorker.
-		if !strings.Contains(rec, label) || !strings.Contains(rec, "hub.(*Hub).runWorker") {
+		if !strings.Contains(rec, "hub.(*Hub).execute") || strings.Contains(rec, "hub.(*G).switchOut") {
 			continue
 		}
-		head, _, _ := strings.Cut(strings.TrimSpace(rec), "\n")
-		_, addrs, ok := strings.Cut(head, " @ ")
-		if !ok {
-			return strings.TrimSpace(rec)
+		s := symbolize(rec)
+		if strings.Contains(rec, label) {
+			found = append(found, s)
+		} else if !strings.Contains(rec, "# labels:") {
+			// User code reset the coroutine's labels (pprof.Do with a
+			// label-free ctx does): keep it as a fallback.
+			unlabelled = append(unlabelled, s)
 		}
-		var pcs []uintptr
-		for _, a := range strings.Fields(addrs) {
-			if pc, err := strconv.ParseUint(a, 0, 64); err == nil {
-				pcs = append(pcs, uintptr(pc))
-			}
-		}
-		var b strings.Builder
-		frames := runtime.CallersFrames(pcs)
-		for {
-			f, more := frames.Next()
-			fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
-			if !more {
-				break
-			}
-		}
-		return b.String()
 	}
-	return ""
+	if len(found) == 0 && len(unlabelled) == 1 {
+		found = unlabelled
+	}
+	return strings.Join(found, "\n"), len(found) > 0
 }
 
-// Offload runs fn on a separate goroutine, off the run token, and waits for
-// it cooperatively: gevent's threadpool. Use it for calls that block in ways
-// the hub cannot see (a syscall, a cgo call, a mutex, an unpatched library).
-// fn gets ctx and should return when ctx is done. If the calling greenlet is
-// killed or ctx ends first, Offload returns at once (the kill lands here) and
-// fn's eventual result is discarded; fn keeps running until it returns.
-// Called outside a greenlet, Offload simply calls fn.
-func Offload[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
-	g := running(ctx)
-	if g == nil {
-		return fn(ctx)
+// symbolize turns a goroutine-profile record into a stack, from the top
+// frame down to the greenlet's own function.
+func symbolize(rec string) string {
+	head, _, _ := strings.Cut(strings.TrimSpace(rec), "\n")
+	_, addrs, ok := strings.Cut(head, " @ ")
+	if !ok {
+		return strings.TrimSpace(rec)
 	}
-	g.checkKill()
-	w := &Waiter{g: g}
-	type result struct {
-		v   T
-		err error
+	var pcs []uintptr
+	for _, a := range strings.Fields(addrs) {
+		if pc, err := strconv.ParseUint(a, 0, 64); err == nil {
+			pcs = append(pcs, uintptr(pc))
+		}
 	}
-	res := make(chan result, 1)
-	go func() {
-		var r result
-		defer func() {
-			if p := recover(); p != nil {
-				r.err = newPanicError(p)
-			}
-			res <- r
-			w.Wake()
-		}()
-		r.v, r.err = fn(ctx)
-	}()
-	if err := w.Wait(ctx, "offload"); err != nil {
-		g.checkKill()
-		var zero T
-		return zero, err
+	var b strings.Builder
+	frames := runtime.CallersFrames(pcs)
+	for {
+		f, more := frames.Next()
+		if strings.HasSuffix(f.Function, "hub.(*Hub).execute.func2") || strings.HasSuffix(f.Function, "hub.(*Hub).execute") {
+			break
+		}
+		fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
+		if !more {
+			break
+		}
 	}
-	r := <-res
-	return r.v, r.err
+	return b.String()
 }

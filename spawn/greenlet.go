@@ -33,6 +33,16 @@ func WithHub(h *hub.Hub) Option { return func(o *options) { o.hub = h } }
 // WithName names the greenlet in dumps, monitor reports and error logs.
 func WithName(name string) Option { return func(o *options) { o.name = name } }
 
+// applyOptions is apart from New so that only a call with options pays for
+// the options struct escaping to the heap.
+func applyOptions(opts []Option) options {
+	o := new(options)
+	for _, opt := range opts {
+		opt(o)
+	}
+	return *o
+}
+
 // Greenlet is a typed green thread: a function returning (T, error) that runs
 // on a hub under the scheduling contract of package hub. Its methods are safe
 // for concurrent use. The zero value is not usable; create greenlets with
@@ -84,9 +94,9 @@ func New[T any](ctx context.Context, fn func(ctx context.Context) (T, error), op
 	if fn == nil {
 		panic("spawn: nil function")
 	}
-	o := options{}
-	for _, opt := range opts {
-		opt(&o)
+	var o options
+	if len(opts) > 0 {
+		o = applyOptions(opts)
 	}
 	if ctx == nil {
 		ctx = context.Background()
