@@ -168,8 +168,9 @@ func WithTLS(cfg *tls.Config) Option {
 // connection's greenlet lives on one of them. A hub runs one greenlet at a
 // time (at P = 1), so one hub serves from one core; several hubs serve from
 // several, and handlers on different hubs run in parallel: state they share
-// needs locks again (state kept per hub does not). Without it, connections
-// live on the hub of the ctx given to Start (hub.For).
+// needs locks again (state kept per hub does not). Leave cores for
+// netpoll's event loops (see "Several hubs" in the package doc). Without
+// it, connections live on the hub of the ctx given to Start (hub.For).
 func WithHubs(hubs ...*hub.Hub) Option {
 	return func(c *config) error {
 		if len(hubs) == 0 {
