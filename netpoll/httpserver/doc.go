@@ -32,8 +32,9 @@
 //
 // Why not http.Server on a netpoll Listener with each handler spawned as a
 // greenlet? It was measured: every request then crosses from http.Server's
-// goroutine to the greenlet and back, which cost 60-80% more CPU per request
-// than http.Server alone (0.6-0.7x its requests/s); a connection's greenlet
+// goroutine to the greenlet and back, which cost 50-70% more CPU per request
+// than http.Server alone (0.65-0.75x its requests/s; the bench/ harness keeps
+// that design as a row); a connection's greenlet
 // that reads, runs and writes itself makes no such hop. It also keeps every
 // read and write of the connection on its greenlet, which is what lets them
 // park it: http.Server reads the next request on a goroutine of its own
