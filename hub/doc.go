@@ -45,8 +45,9 @@
 // inside a greenlet keeps the token and stalls every other greenlet of the hub,
 // exactly like unpatched code under gevent. The classic trap: at P = 1 a
 // greenlet that receives from a plain channel on which another greenlet of the
-// same hub must send deadlocks. Use the hub's Queue or Channel instead, or run
-// the blocking call through Offload. The blocking monitor reports a token held
+// same hub must send deadlocks. Use the hub's Queue or Channel instead, wait
+// on the Go channel with Recv, Send or Select (which park the greenlet), or
+// run the blocking call through Offload. The blocking monitor reports a token held
 // past its threshold (default 100 ms), naming the greenlet, the duration, and
 // the stack, which shows the channel or syscall wait.
 //

@@ -64,6 +64,12 @@ func (c *sconn) write(ctx context.Context, p []byte) (int, error) {
 // deadline is restored when the last such op returns. Other callers caught
 // by that shared deadline retry.
 func (c *sconn) do(ctx context.Context, op string, d *direction, p []byte) (n int, err error) {
+	return c.doOp(ctx, op, d, p, d.op)
+}
+
+// doOp is do with the call to make instead of d.op (the UDP socket's
+// ReadFrom and WriteTo, which d's deadline also governs).
+func (c *sconn) doOp(ctx context.Context, op string, d *direction, p []byte, fn func([]byte) (int, error)) (n int, err error) {
 	if err := hub.Checkpoint(ctx); err != nil {
 		return 0, c.wrap(op, err)
 	}
@@ -82,7 +88,7 @@ func (c *sconn) do(ctx context.Context, op string, d *direction, p []byte) (n in
 				})
 			}
 			var m int
-			m, err = d.op(p[n:])
+			m, err = fn(p[n:])
 			n += m
 			if stop != nil && !stop() {
 				<-fired

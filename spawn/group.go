@@ -13,14 +13,9 @@ import (
 )
 
 // Waitable is anything Wait and IWait can wait on: greenlets, and the hub's
-// Event and AsyncResult.
-type Waitable interface {
-	// Ready reports whether the object is ready.
-	Ready() bool
-	// Subscribe calls fn once the object is ready (at once if it already is);
-	// fn must not block. cancel removes the subscription.
-	Subscribe(fn func()) (cancel func())
-}
+// Event, AsyncResult, Queue, semaphores and locks (hub.Waitable, which
+// hub.Select waits on too).
+type Waitable = hub.Waitable
 
 // Handle is the untyped view of a *Greenlet[T], for collections of greenlets
 // of different result types.

@@ -730,3 +730,26 @@ func TestWaitOnSemaphoresAndLocks(t *testing.T) {
 		return nil
 	})
 }
+
+// A Queue can be waited on, with greenlets and the other primitives: it is
+// ready when an item is in it (or it is shut down).
+func TestWaitOnQueue(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		q, other := hub.NewQueue[string](0), hub.NewQueue[string](0)
+		g := spawn.SpawnLater(ctx, time.Hour, value(1))
+		defer g.KillAsync(nil)
+		spawn.Spawn(ctx, func(ctx context.Context) (int, error) { return 0, q.Put(ctx, "item") })
+		ready := spawn.Wait(ctx, []spawn.Waitable{g, other, q}, 1)
+		require.Len(t, ready, 1)
+		assert.Same(t, q, ready[0])
+		v, err := q.TryGet()
+		assert.Equal(t, "item", v)
+		assert.NoError(t, err)
+
+		other.Shutdown()
+		ready = spawn.Wait(ctx, []spawn.Waitable{q, other}, 1)
+		require.Len(t, ready, 1)
+		assert.Same(t, other, ready[0], "a shut-down queue is ready: Get fails at once")
+		return nil
+	})
+}

@@ -66,6 +66,17 @@ func newRegistry() *harness.Registry {
 		Columns: []string{"msgs_per_s", "mb_per_s", "p50_us", "p99_us", "server_cpu", "server_rss_kb"},
 	})
 	r.AddWorkload(harness.Workload{
+		Name: "http",
+		Title: "HTTP/1.1 keep-alive GET answered with a 13-byte text/plain body (TechEmpower's plaintext handler), " +
+			"loaded by wrk (one request in flight per connection); any socket error or non-2xx response fails the sample; " +
+			"server CPU per request.",
+		Kind:          harness.HTTP,
+		EchoGrid:      []harness.EchoConfig{{Conns: 100}, {Conns: 1000}},
+		QuickEchoGrid: []harness.EchoConfig{{Conns: 100}},
+		Ref:           "nethttp", Primary: "req_per_s", Ratios: []string{"req_per_s", "p99_us", "server_us_per_req"},
+		Columns: []string{"req_per_s", "p50_us", "p99_us", "server_us_per_req", "server_cpu", "server_rss_kb"},
+	})
+	r.AddWorkload(harness.Workload{
 		Name: "crawl",
 		Title: fmt.Sprintf("Crawl the crawler example's embedded site (every response delayed %v) with concurrency %d; "+
 			"every page must be fetched exactly once.", crawlLatency, crawlConc),
