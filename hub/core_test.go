@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -541,4 +543,38 @@ func TestMonitorReportsLoopExit(t *testing.T) {
 		t.Fatalf("a second report: %v", r)
 	default:
 	}
+}
+
+// The documented LockOSThread rule: a greenlet holding a thread lock across
+// a cooperative point kills the process with the message the package doc
+// quotes (checked in a child process), and the documented alternative,
+// Offload with the lock inside fn, works.
+func TestLockOSThreadRule(t *testing.T) {
+	if os.Getenv("HUB_LOCKED_YIELD") == "1" {
+		h := MustNew()
+		h.Run(context.Background(), func(ctx context.Context) error {
+			spawnFn(ctx, h, "", func(context.Context) error { return nil })
+			runtime.LockOSThread()
+			return Yield(ctx) // the runtime throws here
+		})
+		os.Exit(0)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestLockOSThreadRule$")
+	cmd.Env = append(os.Environ(), "HUB_LOCKED_YIELD=1")
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "the child survived a locked switch:\n%s", out)
+	assert.Contains(t, string(out), "coro: OS thread locking must match locking at coroutine creation")
+
+	h := newHub(t)
+	run(t, h, func(ctx context.Context) error {
+		_, err := Offload(ctx, func(context.Context) (int, error) {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			return 0, nil
+		})
+		if err != nil {
+			return err
+		}
+		return Yield(ctx)
+	})
 }
