@@ -69,17 +69,13 @@ func (r *AsyncResult[T]) Wait(ctx context.Context) (T, bool) {
 }
 
 // Ready reports whether a result has been stored.
-func (r *AsyncResult[T]) Ready() bool {
-	r.s.mu.Lock()
-	defer r.s.mu.Unlock()
-	return r.s.set
-}
+func (r *AsyncResult[T]) Ready() bool { return r.s.set.Load() }
 
 // Successful reports whether a value (not an error) has been stored.
 func (r *AsyncResult[T]) Successful() bool {
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
-	return r.s.set && r.err == nil
+	return r.s.set.Load() && r.err == nil
 }
 
 // Value returns the stored value, or the zero value if the result is not

@@ -24,7 +24,10 @@ func (h *Hub) Dump(w io.Writer) error {
 	nodes := map[*G]*node{}
 	var order []*node
 	for g := h.liveHead; g != nil; g = g.liveNext {
-		n := &node{g: g, state: g.State(), reason: g.reason, spawner: g.spawner}
+		n := &node{g: g, state: g.State(), spawner: g.spawner}
+		if n.state == StateParked {
+			n.reason = g.reason
+		}
 		nodes[g] = n
 		order = append(order, n)
 	}

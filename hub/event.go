@@ -9,8 +9,11 @@ import (
 // signal is the core of Event and AsyncResult: a flag, and the FIFO list of
 // the waiters and subscribers to notify when it becomes set.
 type signal struct {
-	mu      sync.Mutex
-	set     bool
+	mu sync.Mutex
+	// set is the flag: raised under mu (with the waiters detached in the
+	// same critical section), read and lowered without it. A Clear racing a
+	// raise is simply ordered before it.
+	set     atomic.Bool
 	waiters waitList[struct{}]
 	// pending counts waiters woken by the last notifications that have not
 	// yet returned from their wait. A caller that finds the flag set while
@@ -31,11 +34,11 @@ func (s *signal) raise(update func()) {
 	if update != nil {
 		update()
 	}
-	if s.set {
+	if s.set.Load() {
 		s.mu.Unlock()
 		return
 	}
-	s.set = true
+	s.set.Store(true)
 	head := s.waiters.head
 	var woken int32
 	for n := head; n != nil; n = n.next {
@@ -65,36 +68,69 @@ func (s *signal) notify(n *waitNode[struct{}]) {
 			panic(r)
 		}
 	}()
-	for ; n != nil; n = n.next {
+	for n != nil {
+		// A woken greenlet may reuse its node at once (see wait): read the
+		// link first, and never touch a node after waking it.
+		next := n.next
 		switch {
 		case n.fn != nil:
 			// A subscriber's node never parks; its Waiter state only
 			// arbitrates between this call and the subscriber's cancel.
-			if n.w.state.CompareAndSwap(waiting, woken) {
+			if _, ok := n.w.settle(woken); ok {
 				n.fn()
 			}
 		case !n.w.Wake():
 			s.pending.Add(-1) // cancelled meanwhile: it will not return as woken
 		}
+		n = next
 	}
 }
 
 // wait blocks until the flag is set and reports true, or until ctx is done
 // or the calling greenlet is killed and reports false (the kill lands here).
 func (s *signal) wait(ctx context.Context, reason string) bool {
-	s.mu.Lock()
-	if s.set {
-		busy := s.pending.Load() > 0
-		s.mu.Unlock()
-		if busy {
+	if s.set.Load() {
+		if s.pending.Load() > 0 {
 			Yield(ctx)
 		}
 		return true
 	}
-	if _, err := block(ctx, &s.mu, &s.waiters, struct{}{}, reason); err != nil {
+	s.mu.Lock()
+	if s.set.Load() {
+		s.mu.Unlock()
+		return true
+	}
+	// A greenlet keeps one node for its signal waits and reuses it (a new
+	// Waiter generation each time), so an Event or AsyncResult wait
+	// allocates nothing in the steady state.
+	g := running(ctx)
+	var n *waitNode[struct{}]
+	if g != nil && g.sig != nil {
+		n, g.sig = g.sig, nil
+		n.w.rearm()
+	} else {
+		n = &waitNode[struct{}]{}
+		initWaiter(&n.w, ctx)
+	}
+	s.waiters.push(n)
+	s.mu.Unlock()
+	if err := n.w.Wait(ctx, reason); err != nil {
+		s.mu.Lock()
+		// Still linked: no notification holds the node, so it may be
+		// reused. Unlinked: raise detached it and notify may still read it.
+		mine := n.linked
+		s.waiters.remove(n)
+		s.mu.Unlock()
+		if mine && g != nil {
+			g.sig = n
+		}
+		Checkpoint(ctx)
 		return false
 	}
 	s.pending.Add(-1)
+	if g != nil {
+		g.sig = n
+	}
 	return true
 }
 
@@ -104,7 +140,7 @@ func (s *signal) subscribe(fn func()) (cancel func()) {
 		panic("hub: Subscribe with a nil function")
 	}
 	s.mu.Lock()
-	if s.set {
+	if s.set.Load() {
 		s.mu.Unlock()
 		fn()
 		return func() {}
@@ -116,7 +152,7 @@ func (s *signal) subscribe(fn func()) (cancel func()) {
 		s.mu.Lock()
 		s.waiters.remove(n)
 		s.mu.Unlock()
-		n.w.state.CompareAndSwap(waiting, cancelled)
+		n.w.settle(cancelled)
 	}
 }
 
@@ -134,18 +170,10 @@ func (e *Event) Set() { e.s.raise(nil) }
 
 // Clear lowers the flag. Waiters already woken by an earlier Set still
 // return true. Clear never blocks.
-func (e *Event) Clear() {
-	e.s.mu.Lock()
-	e.s.set = false
-	e.s.mu.Unlock()
-}
+func (e *Event) Clear() { e.s.set.Store(false) }
 
 // IsSet reports whether the flag is raised.
-func (e *Event) IsSet() bool {
-	e.s.mu.Lock()
-	defer e.s.mu.Unlock()
-	return e.s.set
-}
+func (e *Event) IsSet() bool { return e.s.set.Load() }
 
 // Ready reports whether the flag is raised; with Subscribe it makes an Event
 // a spawn.Waitable.

@@ -48,3 +48,26 @@ func ExampleWithTimeout() {
 	})
 	// Output: true hub: timeout after 10ms
 }
+
+// One hub per core: inside a shard, greenlets share plain state without
+// locks (here, a per-shard counter); the shards run in parallel.
+func ExampleShards() {
+	s, err := hub.NewShards(2)
+	if err != nil {
+		panic(err)
+	}
+	defer s.Stop(context.Background())
+
+	hits := make([]int, s.Len()) // hits[i] is touched by shard i's greenlets only
+	for i := range s.Len() {
+		for range 1000 {
+			s.Hub(i).Spawn(context.Background(), hub.Task{Run: func(ctx context.Context) error {
+				hits[i]++
+				return hub.Yield(ctx)
+			}})
+		}
+	}
+	s.Wait(context.Background())
+	fmt.Println(hits)
+	// Output: [1000 1000]
+}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // State is where a greenlet stands in its life.
@@ -67,10 +68,13 @@ type Task struct {
 	Name string
 	// Run is the greenlet's function. It gets the greenlet's ctx.
 	Run func(ctx context.Context) error
-	// Done is called exactly once when the greenlet ends, on the goroutine
-	// that ends it and (for a greenlet that ran) while it still holds its run
-	// token, so it may make cooperative calls with the greenlet's ctx. For a
-	// greenlet killed before it ran, Done runs on the killer's goroutine.
+	// Done is called exactly once when the greenlet ends, on the greenlet's
+	// own coroutine while it still holds its run token, so it may make
+	// cooperative calls with the ctx it gets: the greenlet's ctx, or after a
+	// kill a ctx that carries the greenlet without its cancellation. A
+	// greenlet killed before it ran never runs Run, but it still ends on
+	// the hub this way (only if the hub's drivers are gone, after Stop, does
+	// Done run on the killer's goroutine).
 	Done func(ctx context.Context, o Outcome)
 }
 
@@ -88,59 +92,139 @@ func (r taskRunner) Done(ctx context.Context, o Outcome) {
 type gkey struct{}
 
 // G is the hub's record of one greenlet. It is also the greenlet's
-// context.Context: Value(gkey) yields the G, everything else is the embedded
-// cancellable context, so context.Cause and derived contexts work unchanged.
+// context.Context: Value(gkey) yields the G; the cancellation a kill causes
+// lives in a context.WithCancelCause made only when somebody needs it (a
+// Done channel, a derived context, the kill's cause), so a greenlet that is
+// never watched and never killed costs no cancel context. context.Cause,
+// derived contexts and context.AfterFunc work unchanged.
 type G struct {
-	context.Context // a cancelCtx whose parent is WithoutCancel(spawn ctx)
-
 	hub    *Hub
 	id     uint64
 	name   string // as given; empty means "Greenlet-<id>"
 	runner Runner
 	report bool // no Done callback: the hub reports failures itself
-	cancel context.CancelCauseFunc
+	// parent is the spawn ctx's values, without its cancellation.
+	parent context.Context
 	// stopParent deregisters the propagation of the spawn ctx's cancellation.
 	stopParent func() bool
+
+	// Cancellation. cause is written under mu before killed is set, so a
+	// greenlet that sees killed always finds the cause (a kill must never
+	// land with a nil cause). cc is made under mu, at most once, and
+	// cancelled with cause by the kill or at birth if the kill came first.
+	killed atomic.Bool
+	cause  error
+	cc     atomic.Pointer[cancelState]
+	// killDone: the kill panic was raised already. Only the greenlet itself
+	// and its driver (after the greenlet switched out) touch it.
+	killDone bool
+
+	// sw is what the greenlet asks of its driver as it switches out: written
+	// by the greenlet, read by the driver after the coroutine switch (which
+	// orders the two), so it needs no lock.
+	sw action
+	// co is the coroutine the greenlet runs on, from its first run to its
+	// end; only drivers touch it.
+	co *coro
+	// Reused by the greenlet's own waits (see Sleep and signal.wait).
+	sleeper *sleeper
+	sig     *waitNode[struct{}]
 
 	// Guarded by hub.mu.
 	state   atomic.Int32 // a State; written under hub.mu, read anywhere
 	spawner *G           // cleared when this greenlet dies, so chains of dead parents are not retained
 	// Children spawned with exactly this greenlet's ctx: a kill propagates to
 	// them through this list instead of one context.AfterFunc each.
-	kids      *G
-	kidOf     *G
-	kidPrev   *G
-	kidNext   *G
-	next      *G // ready or capacity queue link
-	liveNext  *G
-	livePrev  *G
-	slot      int // run-token slot while running
-	waiter    *Waiter
-	reason    string                 // what a parked greenlet waits on, for dumps
-	worker    atomic.Pointer[worker] // the worker goroutine running it, for monitor stacks
-	started   bool
-	delayed   bool          // registered by StartLater, waiting for its timer
-	wakeCh    chan struct{} // its worker's wake channel: token delivery while parked
-	killDone  bool          // the kill panic was raised already
-	killed    atomic.Bool
-	deadCh    chan struct{} // closed at death; lazily made
-	deadClose bool
+	kids     *G
+	kidOf    *G
+	kidPrev  *G
+	kidNext  *G
+	next     *G // ready or capacity queue link
+	liveNext *G
+	livePrev *G
+	// The park: written by the greenlet as it parks (see park), read under
+	// hub.mu while it is StateParked.
+	parkW    *Waiter // the Waiter it is parked on
+	parkGen  uint32  // the generation of parkW's wait
+	killable bool    // a kill cancels parkW (false inside Blocking)
+	watched  bool    // a ctx of its own (a deadline, a cancel) may end the wait
+	reason   string  // what a parked greenlet waits on, for dumps
+	started  bool
+	delayed  bool // registered by StartLater, waiting for its timer
+	zombie   bool // killed before it ran: it only ends (see execute)
+	inCapQ   bool // queued in capQ
 
 	// mu guards the fields touched rarely and from any goroutine: the dead
-	// channel and the locals.
-	mu     sync.Mutex
-	locals map[any]any
-	values atomic.Pointer[context.Context] // valuesOnly's cache
+	// channel, the locals and the making of cc.
+	mu      sync.Mutex
+	deadCh  chan struct{} // closed at death; made lazily, closedCh if dead first
+	inherit atomic.Bool   // locals holds a key to copy into children
+	locals  map[any]any
+	values  atomic.Pointer[context.Context] // valuesOnly's cache
 }
 
-// Value returns the greenlet for the hub's own key and defers to the embedded
-// context for everything else.
+// cancelState is a greenlet's cancellation, made on demand.
+type cancelState struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// ctx returns the greenlet's cancel context, making it on first use.
+func (g *G) ctx() context.Context {
+	if c := g.cc.Load(); c != nil {
+		return c.ctx
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if c := g.cc.Load(); c != nil {
+		return c.ctx
+	}
+	c := &cancelState{}
+	c.ctx, c.cancel = context.WithCancelCause(g.parent)
+	if g.cause != nil {
+		c.cancel(g.cause)
+	}
+	g.cc.Store(c)
+	return c.ctx
+}
+
+// Deadline reports no deadline: a greenlet's life is bounded by kills, and
+// a deadline of its spawn ctx kills it rather than being inherited.
+func (g *G) Deadline() (time.Time, bool) { return time.Time{}, false }
+
+// Done returns a channel closed when the greenlet is killed.
+func (g *G) Done() <-chan struct{} { return g.ctx().Done() }
+
+// Err returns context.Canceled once the greenlet has been killed, else nil.
+func (g *G) Err() error {
+	if c := g.cc.Load(); c != nil {
+		return c.ctx.Err()
+	}
+	if g.killed.Load() {
+		return context.Canceled
+	}
+	return nil
+}
+
+// Value returns the greenlet for the hub's own key and the spawn ctx's
+// values for everything else. Once the greenlet is killed (or its cancel
+// context exists) lookups go through the cancel context, so that
+// context.Cause finds the kill's cause.
 func (g *G) Value(key any) any {
 	if _, ok := key.(gkey); ok {
 		return g
 	}
-	return g.Context.Value(key)
+	if c := g.cc.Load(); c != nil {
+		return c.ctx.Value(key)
+	}
+	if g.killed.Load() {
+		return g.ctx().Value(key)
+	}
+	return g.parent.Value(key)
 }
+
+// String names the greenlet, as the standard library's contexts do.
+func (g *G) String() string { return "hub.G(" + g.Name() + ")" }
 
 // valuesOnly returns g's values without its cancellation, made once and
 // shared by every greenlet g spawns with its own ctx.
@@ -178,14 +262,17 @@ func (g *G) State() State {
 func (g *G) Spawner() *G {
 	g.hub.mu.Lock()
 	defer g.hub.mu.Unlock()
-	return g.spawner
+	if sp := g.spawner; sp != nil && State(sp.state.Load()) != StateDead {
+		return sp
+	}
+	return nil
 }
 
 // Started reports whether the greenlet's function has begun to run.
 func (g *G) Started() bool {
 	g.hub.mu.Lock()
 	defer g.hub.mu.Unlock()
-	return g.started
+	return g.started && !g.zombie
 }
 
 // Killed reports whether a kill was requested for the greenlet.
@@ -198,19 +285,27 @@ func (g *G) Dead() <-chan struct{} {
 	defer g.mu.Unlock()
 	if g.deadCh == nil {
 		g.deadCh = make(chan struct{})
-		if g.deadClose {
-			close(g.deadCh)
-		}
 	}
 	return g.deadCh
 }
 
+// closedCh is the Dead channel of greenlets that died before anyone asked.
+var closedCh = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// markDead closes the Dead channel and drops the locals: the end of g's
+// life as the rest of the process sees it.
 func (g *G) markDead() {
 	g.mu.Lock()
-	g.deadClose = true
-	if g.deadCh != nil {
+	if g.deadCh == nil {
+		g.deadCh = closedCh
+	} else {
 		close(g.deadCh)
 	}
+	g.locals = nil
 	g.mu.Unlock()
 }
 
@@ -219,51 +314,102 @@ func (g *G) markDead() {
 var ErrKilled = errors.New("hub: greenlet killed")
 
 // Kill requests that g stop with cause (nil means ErrKilled). It never blocks.
-// A greenlet that has not started never runs; its Task.Done runs now, on the
-// caller's goroutine. A running or parked greenlet is stopped at its next
+// A greenlet that has not started never runs: it is queued to end on the hub
+// (its Task.Done runs there, with a working ctx, never on the caller's
+// goroutine). A running or parked greenlet is stopped at its next
 // cooperative point. Killing a dead greenlet, or killing twice, does nothing
 // more. Kill reports whether this call delivered the kill.
 func (g *G) Kill(cause error) bool {
 	if cause == nil {
 		cause = ErrKilled
 	}
-	if !g.killed.CompareAndSwap(false, true) {
-		return false
-	}
 	h := g.hub
 	h.mu.Lock()
-	if State(g.state.Load()) == StateDead {
+	if g.killed.Load() || State(g.state.Load()) == StateDead {
 		h.mu.Unlock()
 		return false
 	}
-	g.cancel(cause)
+	// The cause is published before the flag: whoever sees the flag finds
+	// the cause.
+	g.mu.Lock()
+	g.cause = cause
+	g.killed.Store(true)
+	g.mu.Unlock()
 	var kids []*G
 	for k := g.kids; k != nil; k = k.kidNext {
 		kids = append(kids, k)
 	}
-	defer func() {
-		for _, k := range kids {
-			k.Kill(cause)
-		}
-	}()
 	if !g.started {
-		// Never ran: it stays in its queue, marked dead, and is skipped there.
-		registered := State(g.state.Load()) == StateReady
-		g.state.Store(int32(StateDead))
-		h.unlinkKidLocked(g)
-		if registered {
-			h.unlinkLiveLocked(g)
+		// Never ran, and never will: it ends on the hub as a zombie (see
+		// execute), so its Done and links run on its own token, never on the
+		// killer's goroutine, and never block the killer.
+		var d *driver
+		switch {
+		case h.quit:
+			// The hub's drivers are gone: end it here.
+			registered := State(g.state.Load()) == StateReady
+			g.state.Store(int32(StateDead))
+			h.unlinkKidLocked(g)
+			if registered {
+				h.unlinkLiveLocked(g)
+			}
+			h.mu.Unlock()
+			g.cancelNow()
+			g.finishUnstarted(cause, registered)
+			killAll(kids, cause)
+			return true
+		case State(g.state.Load()) == StateNew:
+			g.zombie = true
+			h.linkLiveLocked(g)
+			d = h.readyLocked(g, false)
+		case g.delayed:
+			g.delayed = false
+			g.zombie = true
+			d = h.readyLocked(g, false)
+		default: // queued already
+			g.zombie = true
+			if g.inCapQ {
+				// Waiting for capacity, perhaps with every driver idle.
+				h.capZombies++
+				d = h.idleDriverLocked()
+			}
 		}
 		h.mu.Unlock()
-		g.finishUnstarted(cause, registered)
+		g.cancelNow()
+		h.wake(d)
+		killAll(kids, cause)
 		return true
 	}
-	w := g.waiter
-	h.mu.Unlock()
-	if w != nil {
-		w.cancelWake()
+	var w *Waiter
+	var gen uint32
+	if State(g.state.Load()) == StateParked && g.killable {
+		w, gen = g.parkW, g.parkGen
 	}
+	h.mu.Unlock()
+	g.cancelNow()
+	if w != nil {
+		w.cancelGen(gen)
+	}
+	killAll(kids, cause)
 	return true
+}
+
+func killAll(gs []*G, cause error) {
+	for _, g := range gs {
+		g.Kill(cause)
+	}
+}
+
+// cancelNow cancels g's cancel context, if it was made, with the kill's
+// cause; one made later is born cancelled.
+func (g *G) cancelNow() {
+	g.mu.Lock()
+	c := g.cc.Load()
+	cause := g.cause
+	g.mu.Unlock()
+	if c != nil {
+		c.cancel(cause)
+	}
 }
 
 func (g *G) finishUnstarted(cause error, registered bool) {
@@ -271,10 +417,11 @@ func (g *G) finishUnstarted(cause error, registered bool) {
 		g.stopParent()
 	}
 	g.hub.finish(g, Outcome{Err: cause, Killed: true})
-	g.dropLocals()
 	g.markDead()
 	if registered {
-		g.hub.noteDeath()
+		g.hub.mu.Lock()
+		g.hub.noteDeathLocked()
+		g.hub.unlockWake()
 	}
 }
 
@@ -310,6 +457,9 @@ func (g *G) StoreLocal(key, v any) {
 		g.locals = make(map[any]any)
 	}
 	g.locals[key] = v
+	if ik, ok := key.(inheritable); ok && ik.InheritLocal() {
+		g.inherit.Store(true)
+	}
 }
 
 // DeleteLocal removes the greenlet-local value stored under key.
@@ -329,6 +479,9 @@ type inheritable interface{ InheritLocal() bool }
 
 // inheritLocals copies the spawner's inheritable locals into g.
 func (g *G) inheritLocals(from *G) {
+	if !from.inherit.Load() {
+		return // the common case: nothing to inherit, no lock taken
+	}
 	from.mu.Lock()
 	defer from.mu.Unlock()
 	for k, v := range from.locals {
@@ -337,6 +490,7 @@ func (g *G) inheritLocals(from *G) {
 				g.locals = make(map[any]any)
 			}
 			g.locals[k] = v
+			g.inherit.Store(true)
 		}
 	}
 }
@@ -344,6 +498,7 @@ func (g *G) inheritLocals(from *G) {
 func (g *G) dropLocals() {
 	g.mu.Lock()
 	g.locals = nil
+	g.inherit.Store(false)
 	g.mu.Unlock()
 }
 

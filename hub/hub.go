@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,40 +14,63 @@ import (
 	"github.com/panjf2000/ants/v2"
 )
 
-// Hub schedules greenlets: it owns their ants pool, their run tokens, the
-// ready queue, one timer heap and a blocking monitor. A Hub is safe for
-// concurrent use.
+// Hub schedules greenlets: it owns their run tokens (drivers on its ants
+// pool), the ready queue, one timer heap, the offload bounds and a blocking
+// monitor. A Hub is safe for concurrent use.
 type Hub struct {
 	cfg config
 	// pool is the hub's own ants pool, created at the first greenlet start:
 	// ants starts two background goroutines per pool, and a hub nobody
 	// spawns on (a default hub only asked for its stats) should start none.
+	// It runs the drivers and the offloaded calls; the hub bounds each kind
+	// itself (P drivers, the offload semaphores), so the pool never refuses
+	// or blocks a Submit.
 	poolMu   sync.Mutex
 	pool     *ants.Pool
 	poolDone bool // the pool was released (or never made) by Stop
 	tm       timers
 	mon      monitor
+	id       string          // process-unique, in the profiler labels
+	labels   context.Context // profiler labels of the hub's drivers and coroutines
+	// offload and blocking bound Offload and Blocking calls in flight.
+	offload  *Semaphore
+	blocking *Semaphore
 
-	mu       sync.Mutex
-	free     []int         // free run-token slots
-	holders  []*G          // token slot -> holder
-	readyQ   queue         // greenlets waiting for a token, FIFO
-	capQ     queue         // started-never greenlets waiting for live capacity
-	live     int           // started and not dead
-	count    int           // registered (started or queued) and not dead
-	liveHead *G            // registry of registered, not dead greenlets
-	emptyCh  chan struct{} // closed when count drops to zero
-	deathCh  chan struct{} // closed at every death
-	stopped  bool
-	workers  []*worker // idle worker labels, reused
+	mu         sync.Mutex
+	drivers    []driver       // one per run token
+	busy       int            // drivers not idle and not off
+	driverWG   sync.WaitGroup // drivers with a goroutine
+	quit       bool           // Stop: drivers exit once idle
+	coros      []*coro        // idle coroutines, for greenlets that never ran
+	readyQ     queue          // greenlets waiting for a token, FIFO
+	timerQ     queue          // greenlets their timer woke, in deadline order: ahead of readyQ
+	capQ       queue          // started-never greenlets waiting for live capacity
+	capZombies int            // greenlets in capQ killed meanwhile (see freeCapZombiesLocked)
+	hasReady   atomic.Bool    // readyQ or timerQ is not empty, for Yield's lock-free check
+	live       int            // started and not dead
+	count      int            // registered (started or queued) and not dead
+	liveHead   *G             // registry of registered, not dead greenlets
+	emptyWaits []emptyWait    // Wait callers, woken when count falls to their k
+	wakeLater  []*Waiter      // wake-ups due, made once mu is released (unlockWake)
+	stopped    bool
 
-	spawned  atomic.Uint64
-	switches uint64 // guarded by mu
+	spawned    atomic.Uint64
+	stopKilled atomic.Int64 // greenlets Stop killed that would otherwise have been reported
+	switches   uint64       // guarded by mu
+}
+
+// emptyWait is a Hub.Wait caller: w is woken once count <= k (k = 1 when
+// the caller is itself a live greenlet of the hub).
+type emptyWait struct {
+	w *Waiter
+	k int
 }
 
 type config struct {
 	parallelism int
 	capacity    int
+	offload     int
+	blocking    int
 	threshold   time.Duration
 	onBlocked   func(BlockedReport)
 	onError     func(g *G, err error)
@@ -77,6 +102,28 @@ func WithCapacity(n int) Option {
 		return nil
 	}
 }
+
+// WithOffload bounds the calls in flight through Offload (default
+// GOMAXPROCS: Offload is for CPU-heavy work) and through Blocking (default
+// DefaultBlockingLimit: calls that wait on something the hub cannot see).
+// A greenlet calling either at its bound waits cooperatively, FIFO, for a
+// slot; plain goroutines are not counted. n <= 0 keeps the default. It is
+// gevent's threadpool maxsize.
+func WithOffload(offload, blocking int) Option {
+	return func(c *config) error {
+		if offload > 0 {
+			c.offload = offload
+		}
+		if blocking > 0 {
+			c.blocking = blocking
+		}
+		return nil
+	}
+}
+
+// DefaultBlockingLimit is the default bound on Blocking calls in flight on a
+// hub (see WithOffload).
+const DefaultBlockingLimit = 10000
 
 // WithMonitor sets the blocking monitor's threshold (default 100 ms; 0
 // disables the monitor) and, if report is not nil, what receives its reports
@@ -117,7 +164,8 @@ var errInvalid = errors.New("invalid argument")
 
 // New creates a hub. It starts no goroutine until a greenlet is spawned on it.
 func New(opts ...Option) (*Hub, error) {
-	c := config{parallelism: 1, threshold: 100 * time.Millisecond}
+	c := config{parallelism: 1, threshold: 100 * time.Millisecond,
+		offload: runtime.GOMAXPROCS(0), blocking: DefaultBlockingLimit}
 	for _, o := range opts {
 		if err := o(&c); err != nil {
 			return nil, err
@@ -127,11 +175,14 @@ func New(opts ...Option) (*Hub, error) {
 		c.logger = slog.Default()
 	}
 	h := &Hub{cfg: c}
-	h.holders = make([]*G, c.parallelism)
-	for i := c.parallelism - 1; i >= 0; i-- {
-		h.free = append(h.free, i)
+	h.id, h.labels = hubLabels()
+	h.drivers = make([]driver, c.parallelism)
+	for i := range h.drivers {
+		h.drivers[i] = driver{slot: i, kick: make(chan struct{}, 1)}
 	}
-	h.tm.init()
+	h.offload = NewSemaphore(c.offload)
+	h.blocking = NewSemaphore(c.blocking)
+	h.tm.init(h)
 	h.mon.init(h)
 	return h, nil
 }
@@ -201,8 +252,8 @@ func (h *Hub) Stats() Stats {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	s := Stats{Live: h.live, Pending: h.count, Spawned: h.spawned.Load(), Switches: h.switches}
-	for _, g := range h.holders {
-		if g != nil {
+	for i := range h.drivers {
+		if h.drivers[i].holder != nil {
 			s.Running++
 		}
 	}
@@ -218,6 +269,12 @@ func (h *Hub) Stats() Stats {
 }
 
 func (h *Hub) reportError(g *G, err error) {
+	if g != nil && g.hub == h && g.killed.Load() && g.cause == ErrHubStopped && errors.Is(err, ErrHubStopped) {
+		// Stop killed it: not a failure anyone missed. Stop reports how
+		// many it killed, in one line.
+		h.stopKilled.Add(1)
+		return
+	}
 	if h.cfg.onError != nil {
 		func() {
 			defer func() {
@@ -246,73 +303,57 @@ func (h *Hub) ReportError(g *G, err error) { h.reportError(g, err) }
 
 // Wait blocks until the hub has no registered greenlet left (gevent's
 // wait() with no objects, hub.join) and reports true, or until ctx is done and
-// reports false. From a greenlet it waits cooperatively; the calling greenlet
-// itself is not counted.
+// reports false. From a greenlet (of this hub or another) it waits
+// cooperatively, and a kill lands there; the calling greenlet itself is not
+// counted.
 func (h *Hub) Wait(ctx context.Context) bool {
 	self := Current(ctx)
-	for {
-		h.mu.Lock()
-		n := h.count
-		if self != nil && self.hub == h && self.State() != StateDead {
-			n--
-		}
-		if n <= 0 {
-			h.mu.Unlock()
+	h.mu.Lock()
+	k := 0
+	if self != nil && self.hub == h && self.State() != StateDead {
+		k = 1
+	}
+	if h.count <= k {
+		h.mu.Unlock()
+		return true
+	}
+	w := NewWaiter(ctx)
+	h.emptyWaits = append(h.emptyWaits, emptyWait{w: w, k: k})
+	h.mu.Unlock()
+	if w.Wait(ctx, "hub.wait") == nil {
+		return true
+	}
+	h.mu.Lock()
+	h.emptyWaits = slices.DeleteFunc(h.emptyWaits, func(e emptyWait) bool { return e.w == w })
+	h.mu.Unlock()
+	Checkpoint(ctx)
+	return false
+}
+
+// noteDeathLocked counts a death and queues the wake-ups of the Wait
+// callers it satisfies (see unlockWake).
+func (h *Hub) noteDeathLocked() {
+	h.count--
+	if len(h.emptyWaits) == 0 {
+		return
+	}
+	h.emptyWaits = slices.DeleteFunc(h.emptyWaits, func(e emptyWait) bool {
+		if h.count <= e.k {
+			h.wakeLater = append(h.wakeLater, e.w)
 			return true
 		}
-		if h.emptyCh == nil {
-			h.emptyCh = make(chan struct{})
-		}
-		ch := h.emptyCh
-		h.mu.Unlock()
-		if self == nil || self.hub != h {
-			select {
-			case <-ch:
-				continue
-			case <-ctx.Done():
-				return false
-			}
-		}
-		// A greenlet of this hub: the count never reaches zero while it is
-		// alive, so wait for deaths one at a time.
-		death := h.deathSignal()
-		Blocking(ctx, "hub.wait", func() {
-			select {
-			case <-death:
-			case <-ctx.Done():
-			}
-		})
-		if ctx.Err() != nil {
-			return false
-		}
-	}
+		return false
+	})
 }
 
-// deathSignal returns a channel closed at the next greenlet death.
-func (h *Hub) deathSignal() chan struct{} {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.deathCh == nil {
-		h.deathCh = make(chan struct{})
-	}
-	return h.deathCh
-}
-
-func (h *Hub) noteDeath() {
-	h.mu.Lock()
-	h.count--
-	var toClose []chan struct{}
-	if h.count == 0 && h.emptyCh != nil {
-		toClose = append(toClose, h.emptyCh)
-		h.emptyCh = nil
-	}
-	if h.deathCh != nil {
-		toClose = append(toClose, h.deathCh)
-		h.deathCh = nil
-	}
+// unlockWake releases mu and makes the wake-ups queued under it. Waking
+// under mu could deadlock: a waiter may belong to this hub or another.
+func (h *Hub) unlockWake() {
+	ws := h.wakeLater
+	h.wakeLater = nil
 	h.mu.Unlock()
-	for _, c := range toClose {
-		close(c)
+	for _, w := range ws {
+		w.Wake()
 	}
 }
 
@@ -338,30 +379,65 @@ func (h *Hub) Stop(ctx context.Context) error {
 		g.Kill(ErrHubStopped)
 	}
 	if !h.Wait(ctx) {
-		// The survivors keep their workers and timers; a later Stop finishes.
+		// The survivors keep their drivers and timers; a later Stop finishes.
 		return fmt.Errorf("hub: stop: greenlets still alive: %w", context.Cause(ctx))
 	}
+	if n := h.stopKilled.Swap(0); n > 0 {
+		h.cfg.logger.Info("hub: stop killed greenlets that were still running", "count", n)
+	}
 	h.tm.stop()
-	h.mon.stop()
-	h.poolMu.Lock()
-	pool := h.pool
-	release := !h.poolDone && pool != nil
-	h.poolDone = true
-	h.poolMu.Unlock()
-	if !release {
-		return nil
+	if err := h.mon.stop(ctx); err != nil {
+		return err
 	}
-	if err := pool.ReleaseContext(ctx); err != nil {
-		return fmt.Errorf("hub: stop: releasing workers: %w", err)
+	// Every greenlet is dead: the drivers exit once idle, stopping the idle
+	// coroutines on their way out (a coroutine is stopped from a driver,
+	// whose OS-thread state it was made with).
+	h.mu.Lock()
+	h.quit = true
+	var idle []*driver
+	for i := range h.drivers {
+		if d := &h.drivers[i]; d.state == drvIdle {
+			d.state = drvBusy
+			h.busy++
+			idle = append(idle, d)
+		}
 	}
-	return nil
+	h.mu.Unlock()
+	for _, d := range idle {
+		h.wake(d)
+	}
+	var err error
+	Blocking(ctx, "hub.stop", func() {
+		done := make(chan struct{})
+		go func() {
+			h.driverWG.Wait()
+			close(done)
+		}()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			err = fmt.Errorf("hub: stop: drivers still running: %w", context.Cause(ctx))
+			return
+		}
+		h.poolMu.Lock()
+		pool := h.pool
+		release := !h.poolDone && pool != nil
+		h.poolDone = true
+		h.poolMu.Unlock()
+		if release {
+			if rerr := pool.ReleaseContext(ctx); rerr != nil {
+				err = fmt.Errorf("hub: stop: releasing workers: %w", rerr)
+			}
+		}
+	})
+	return err
 }
 
 // submit runs fn on a worker goroutine of the hub's ants pool, creating the
-// pool on first use. The pool is unbounded because the hub bounds live
-// greenlets itself: a worker goroutine still on its way back to ants must
-// never make a Submit fail or block; Nonblocking makes sure nothing ever
-// waits inside ants.
+// pool on first use. The pool is unbounded because the hub bounds what runs
+// on it itself (P drivers, the offload semaphores): a worker goroutine still
+// on its way back to ants must never make a Submit fail or block;
+// Nonblocking makes sure nothing ever waits inside ants.
 func (h *Hub) submit(fn func()) error {
 	h.poolMu.Lock()
 	if h.poolDone {

@@ -49,6 +49,7 @@ type qcore[T any] struct {
 	getters    waitList[T]
 	putters    waitList[T]
 	peekers    waitList[T]
+	subs       waitList[T] // Subscribe callbacks (queue_wait.go), fired when an item arrives
 	shut       bool
 	unfinished int   // items put and not yet marked done
 	idle       Event // raised while unfinished == 0 (Queue only)
@@ -99,6 +100,10 @@ func (q *qcore[T]) put(ctx context.Context, v T, wait bool) error {
 		q.pushLocked(v)
 		if q.peekers.n > 0 {
 			q.peekers.wakeAll(nil)
+		}
+		if q.subs.n > 0 {
+			q.fireSubs() // unlocks
+			return nil
 		}
 		q.mu.Unlock()
 		return nil
@@ -195,7 +200,7 @@ func (q *qcore[T]) Shutdown() { q.shutdown(false) }
 
 func (q *qcore[T]) shutdown(immediate bool) []T {
 	q.lock()
-	defer q.mu.Unlock()
+	defer q.fireSubs()
 	q.shut = true
 	var dropped []T
 	if immediate {

@@ -3,11 +3,36 @@ package hub
 import (
 	"context"
 	"errors"
+	"iter"
+	"runtime"
 	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"time"
 )
+
+// How the scheduler works.
+//
+// A greenlet is a coroutine (iter.Pull): a goroutine that runs only when a
+// driver resumes it, and hands control straight back to that driver when it
+// reaches a cooperative point. A run token is a driver: one goroutine, taken
+// from the hub's ants pool, that loops popping the next ready greenlet and
+// resuming it. So a switch between two greenlets is two coroutine switches
+// (out to the driver, in to the next greenlet) and never a trip through the
+// Go scheduler, and at P = 1 one driver makes the one-at-a-time contract
+// structural: nothing else resumes greenlets.
+//
+// A greenlet that switches out leaves its request in G.sw (yield, park, or
+// dead); the driver carries it out under hub.mu once the switch is complete,
+// so a greenlet is never queued (and so never resumed by another driver)
+// while its coroutine is still running. Waking a greenlet from anywhere
+// (another greenlet, a plain goroutine, the timer, a gnet loop) only queues
+// it and, if every driver is idle, kicks one.
+//
+// A coroutine outlives the greenlets it runs: when a greenlet ends, its
+// coroutine goes back to an idle list and runs the next greenlet that has
+// never run, so a burst of short greenlets costs queue operations and
+// coroutine switches, not goroutine creations.
 
 // queue is an intrusive FIFO of greenlets linked through G.next.
 type queue struct {
@@ -23,6 +48,15 @@ func (q *queue) push(g *G) {
 		q.tail.next = g
 	}
 	q.tail = g
+	q.n++
+}
+
+func (q *queue) pushFront(g *G) {
+	g.next = q.head
+	q.head = g
+	if q.tail == nil {
+		q.tail = g
+	}
 	q.n++
 }
 
@@ -42,31 +76,60 @@ func (q *queue) pop() *G {
 
 var nextID atomic.Uint64
 
-// worker labels the goroutine that runs greenlets, so that the blocking
-// monitor can find that goroutine's stack in a goroutine profile without
-// goroutine ids. Labels are made once per worker record and reused.
-type worker struct {
-	id     string
-	labels context.Context
-	// wake delivers the run token to the greenlet parked on this worker; a
-	// greenlet keeps its worker while parked, so one channel per worker
-	// serves every greenlet it ever runs.
-	wake chan struct{}
+// action is what a greenlet asks of its driver as it switches out.
+type action uint8
+
+const (
+	actNone  action = iota
+	actYield        // back of the ready queue
+	actPark         // parked on sw.w until it is woken or cancelled
+	actDead         // the greenlet ended; its Done has run
+)
+
+// driver states, guarded by hub.mu.
+const (
+	drvOff  = iota // no goroutine
+	drvBusy        // running, or kicked and about to run
+	drvIdle        // waiting on kick for work
+)
+
+// driver is one run token: the goroutine that resumes greenlets on it.
+type driver struct {
+	slot   int
+	state  int           // drvOff, drvBusy or drvIdle; guarded by hub.mu
+	start  bool          // busy but its goroutine is still to be started (see wake)
+	holder *G            // the greenlet it is running; guarded by hub.mu
+	grants uint64        // greenlets it has resumed, sampled by the monitor; guarded by hub.mu
+	kick   chan struct{} // wakes it from drvIdle
 }
 
-func (h *Hub) getWorkerLocked() *worker {
-	if n := len(h.workers); n > 0 {
-		w := h.workers[n-1]
-		h.workers = h.workers[:n-1]
-		return w
-	}
-	id := strconv.FormatUint(nextWorkerID.Add(1), 10)
-	return &worker{id: id, labels: pprof.WithLabels(context.Background(), pprof.Labels(workerLabel, id)), wake: make(chan struct{}, 1)}
+// coro is a coroutine that runs greenlets, one after another.
+type coro struct {
+	next  func() (struct{}, bool)
+	stop  func()
+	yield func(struct{}) bool
+	g     *G // the greenlet it runs; set by the driver before a fresh start
 }
 
-var nextWorkerID atomic.Uint64
+// Coroutine switches bypass the Go scheduler, so a busy driver keeps its P
+// from running anything else (the runtime timers on that P's heap, the
+// hub's own among them, and goroutines readied there) until sysmon preempts
+// it, 10 ms or more later. So a driver checks the hub's timers itself every
+// timerEvery resumes (gevent's loop, too, runs due timers between batches
+// of callbacks), and goes through the Go scheduler every schedEvery.
+const (
+	timerEvery = 64
+	schedEvery = 1024
+)
 
-const workerLabel = "gevent.worker"
+// maxIdleCoros bounds the coroutines kept for reuse once their greenlets
+// ended; more are stopped, so a burst of parked greenlets does not leave
+// its goroutine stacks behind (a few MB at most stay).
+const maxIdleCoros = 1024
+
+const hubLabel = "gevent.hub"
+
+var nextHubID atomic.Uint64
 
 // register creates the hub record of a greenlet. The greenlet is not yet
 // queued: Start does that.
@@ -74,30 +137,32 @@ func (h *Hub) register(ctx context.Context, name string, r Runner) *G {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	g := &G{hub: h, runner: r, slot: -1}
-	g.name = name
+	g := &G{hub: h, runner: r, name: name}
 	g.id = nextID.Add(1)
-	// The greenlet's cancelCtx must not register with a cancellable spawn
-	// ctx (it would stay in the parent's children map for the parent's whole
-	// life), so it gets the spawn ctx's values only; cancellation is wired
-	// separately below.
-	values := ctx
-	if ctx.Done() != nil {
-		if sp, ok := ctx.(*G); ok {
-			values = sp.valuesOnly()
-		} else {
-			values = context.WithoutCancel(ctx)
-		}
+	sp, _ := ctx.(*G)
+	// The greenlet's ctx must not register with a cancellable spawn ctx (it
+	// would stay in the parent's children for the parent's whole life), so
+	// it gets the spawn ctx's values only; cancellation is wired separately
+	// below.
+	switch {
+	case sp != nil:
+		g.parent = sp.valuesOnly()
+	case ctx.Done() != nil:
+		g.parent = context.WithoutCancel(ctx)
+	default:
+		g.parent = ctx
 	}
-	g.Context, g.cancel = context.WithCancelCause(values)
 	// Cancelling the spawn ctx kills the greenlet, with the ctx's cause.
-	if sp, ok := ctx.(*G); ok && sp.hub == h && h.linkKid(sp, g) {
+	if sp != nil && sp.hub == h && h.linkKid(sp, g) {
 		// The common case, a greenlet spawning with its own ctx: sp's Kill
 		// walks its kids.
 	} else if ctx.Done() != nil {
 		g.stopParent = context.AfterFunc(ctx, func() { g.Kill(context.Cause(ctx)) })
 	}
-	if sp := Current(ctx); sp != nil {
+	if sp == nil {
+		sp = Current(ctx)
+	}
+	if sp != nil {
 		if sp.hub == h {
 			g.spawner = sp
 		}
@@ -149,19 +214,16 @@ func (g *G) Start() {
 		return
 	}
 	if h.stopped {
-		g.state.Store(int32(StateDead))
 		h.mu.Unlock()
-		g.killed.Store(true)
-		g.cancel(ErrHubStopped)
-		g.finishUnstarted(ErrHubStopped, false)
+		g.Kill(ErrHubStopped)
 		return
 	}
 	h.linkLiveLocked(g)
 	h.spawned.Add(1)
-	n, fresh := h.readyLocked(g)
+	d := h.readyLocked(g, false)
 	h.mu.Unlock()
 	h.mon.ensure()
-	h.dispatch(n, fresh)
+	h.wake(d)
 }
 
 // StartLater starts g after d, on the hub's timer; it never blocks. The
@@ -189,7 +251,7 @@ func (g *G) StartLater(d time.Duration) error {
 	g.state.Store(int32(StateReady)) // killable as a queued, never-run greenlet
 	g.delayed = true
 	h.mu.Unlock()
-	h.tm.add(d, func() { h.startDelayed(g) }, nil)
+	h.tm.add(&timerEntry{fn: func() { h.startDelayed(g) }}, d)
 	return nil
 }
 
@@ -201,10 +263,10 @@ func (h *Hub) startDelayed(g *G) {
 	}
 	g.delayed = false
 	h.spawned.Add(1)
-	n, fresh := h.readyLocked(g)
+	d := h.readyLocked(g, false)
 	h.mu.Unlock()
 	h.mon.ensure()
-	h.dispatch(n, fresh)
+	h.wake(d)
 }
 
 // linkKid records g as a kid of sp unless sp is already killed.
@@ -261,134 +323,323 @@ func (h *Hub) unlinkLiveLocked(g *G) {
 	g.livePrev, g.liveNext = nil, nil
 }
 
-// readyLocked makes g ready. If a token is free and nobody is queued ahead,
-// g takes it and readyLocked returns g for dispatch; otherwise g is queued.
-func (h *Hub) readyLocked(g *G) (n *G, fresh bool) {
+// readyLocked queues g for a run token (see queueLocked) and returns a
+// driver to wake (see wake), or nil if a running driver will find g.
+func (h *Hub) readyLocked(g *G, timer bool) *driver {
+	h.queueLocked(g, timer)
+	return h.idleDriverLocked()
+}
+
+// queueLocked queues g for a run token: on the timer queue if its timer
+// woke it, else on the ready queue.
+func (h *Hub) queueLocked(g *G, timer bool) {
 	g.state.Store(int32(StateReady))
-	if len(h.free) > 0 && h.readyQ.n == 0 {
-		if !g.started && h.cfg.capacity > 0 && h.live >= h.cfg.capacity {
-			h.capQ.push(g)
-			return nil, false
-		}
-		slot := h.free[len(h.free)-1]
-		h.free = h.free[:len(h.free)-1]
-		return g, h.grantLocked(g, slot)
+	if timer {
+		h.timerQ.push(g)
+	} else {
+		h.readyQ.push(g)
 	}
-	h.readyQ.push(g)
-	return nil, false
+	h.syncReadyLocked()
 }
 
-// grantLocked gives token slot to g and reports whether g is starting fresh
-// (it needs a goroutine) rather than resuming a parked goroutine.
-func (h *Hub) grantLocked(g *G, slot int) bool {
-	g.slot = slot
-	h.holders[slot] = g
-	h.mon.granted(slot)
-	g.state.Store(int32(StateRunning))
-	if g.started {
-		return false
+// syncReadyLocked publishes whether any greenlet is queued, for Yield's
+// lock-free check. It stores only when that changes, which a steady
+// exchange of greenlets never makes it do.
+func (h *Hub) syncReadyLocked() {
+	if r := h.readyQ.n+h.timerQ.n > 0; r != h.hasReady.Load() {
+		h.hasReady.Store(r)
 	}
-	g.started = true
-	h.live++
-	return true
 }
 
-// handoffLocked passes token slot to the next ready greenlet, or frees it.
-// With finishing set, the caller's greenlet has just ended, so a never-started
-// greenlet waiting for capacity may take the freed place.
-func (h *Hub) handoffLocked(slot int, finishing bool) (n *G, fresh bool) {
-	h.holders[slot] = nil
-	if finishing && h.capQ.n > 0 {
-		for g := h.capQ.pop(); g != nil; g = h.capQ.pop() {
-			if State(g.state.Load()) != StateDead {
-				return g, h.grantLocked(g, slot)
+// idleDriverLocked picks a driver to take new work when none is running:
+// an idle one, else one not started yet. It marks it busy.
+func (h *Hub) idleDriverLocked() *driver {
+	if h.busy == len(h.drivers) {
+		return nil
+	}
+	var off *driver
+	for i := range h.drivers {
+		d := &h.drivers[i]
+		switch d.state {
+		case drvIdle:
+			d.state = drvBusy
+			h.busy++
+			return d
+		case drvOff:
+			if off == nil {
+				off = d
 			}
 		}
 	}
+	if off != nil {
+		off.state = drvBusy
+		off.start = true
+		h.busy++
+		h.driverWG.Add(1)
+	}
+	return off
+}
+
+// wake starts or kicks d (from idleDriverLocked), after hub.mu is released.
+func (h *Hub) wake(d *driver) {
+	if d == nil {
+		return
+	}
+	if !d.start {
+		d.kick <- struct{}{}
+		return
+	}
+	// Only the caller holds d now (it is busy and not running), so start
+	// needs no lock; the driver's own state changes happen after this.
+	d.start = false
+	if err := h.submit(func() { h.drive(d) }); err != nil {
+		// The pool is gone: the hub was stopped with greenlets still queued
+		// (they were killed; a queued greenlet that never ran needs no
+		// driver to end). Nothing more can run.
+		h.cfg.logger.Error("hub: cannot start a driver", "error", err)
+		h.mu.Lock()
+		d.state = drvOff
+		h.busy--
+		h.mu.Unlock()
+		h.driverWG.Done()
+	}
+}
+
+// popLocked takes the next greenlet to run: timer wake-ups first (in
+// deadline order), then the ready queue (FIFO). Greenlets killed before they
+// ever ran are dropped; never-run ones over the capacity bound wait apart.
+func (h *Hub) popLocked() *G {
+	defer h.syncReadyLocked()
+	if h.capZombies > 0 {
+		h.freeCapZombiesLocked()
+	}
 	for {
-		g := h.readyQ.pop()
+		g := h.timerQ.pop()
 		if g == nil {
-			h.free = append(h.free, slot)
-			return nil, false
+			if g = h.readyQ.pop(); g == nil {
+				return nil
+			}
 		}
 		if State(g.state.Load()) == StateDead {
 			continue // killed while queued, before it ever ran
 		}
-		if !g.started && h.cfg.capacity > 0 && h.live >= h.cfg.capacity {
+		if !g.started && !g.zombie && h.cfg.capacity > 0 && h.live >= h.cfg.capacity {
+			g.inCapQ = true
 			h.capQ.push(g)
 			continue
 		}
-		return g, h.grantLocked(g, slot)
+		return g
 	}
 }
 
-// dispatch wakes n, which holds a token: a parked greenlet resumes on its own
-// goroutine; a fresh one gets a worker goroutine from ants.
-func (h *Hub) dispatch(n *G, fresh bool) {
-	for n != nil {
-		if !fresh {
-			n.wakeCh <- struct{}{}
-			return
+// freeCapZombiesLocked moves the greenlets killed while they waited for
+// capacity to the ready queue: ending needs no capacity.
+func (h *Hub) freeCapZombiesLocked() {
+	var keep queue
+	for g := h.capQ.pop(); g != nil; g = h.capQ.pop() {
+		if g.zombie {
+			g.inCapQ = false
+			h.readyQ.push(g)
+		} else {
+			keep.push(g)
 		}
-		g := n
-		err := h.submit(func() { h.runWorker(g) })
-		if err == nil {
-			return
-		}
-		// The pool is closed (the hub is stopping): end g without running it
-		// and pass its token on.
-		n, fresh = h.abortFresh(g, err)
+	}
+	h.capQ = keep
+	h.capZombies = 0
+}
+
+// grantLocked gives d's token to g.
+func (h *Hub) grantLocked(d *driver, g *G) {
+	d.holder = g
+	d.grants++
+	g.state.Store(int32(StateRunning))
+	if !g.started {
+		g.started = true
+		h.live++
 	}
 }
 
-func (h *Hub) abortFresh(g *G, err error) (*G, bool) {
-	g.killed.Store(true)
-	g.cancel(ErrHubStopped)
-	h.finish(g, Outcome{Err: errors.Join(ErrHubStopped, err), Killed: true})
-	return h.exit(g)
-}
-
-// runWorker is the body of an ants worker goroutine: it runs g and then, for
-// as long as the next greenlet to get its token has never run, runs that one
-// too, so a burst of short greenlets costs queue operations, not goroutine
-// wake-ups.
-func (h *Hub) runWorker(g *G) {
-	h.mu.Lock()
-	w := h.getWorkerLocked()
-	h.mu.Unlock()
-	pprof.SetGoroutineLabels(w.labels)
-	for g != nil {
-		g.worker.Store(w)
-		g.wakeCh = w.wake
-		h.execute(g)
-		var fresh bool
-		g, fresh = h.exit(g)
-		if g != nil && !fresh {
-			g.wakeCh <- struct{}{}
-			g = nil
-		}
-	}
-	pprof.SetGoroutineLabels(context.Background())
-	h.mu.Lock()
-	h.workers = append(h.workers, w)
-	h.mu.Unlock()
-}
-
-// execute runs g's function while g holds a token, then its Done.
-func (h *Hub) execute(g *G) {
-	o := Outcome{Started: true}
-	finished, returned := false, false
+// drive is a driver's goroutine: it resumes ready greenlets one at a time
+// until the hub stops. Idle, it waits on its kick channel.
+func (h *Hub) drive(d *driver) {
+	pprof.SetGoroutineLabels(h.labels)
+	var g *G
+	// spare is a coroutine whose greenlet ended while the idle list was
+	// full: the next greenlet that never ran takes it, else it is stopped.
+	var spare *coro
+	clean := false
 	defer func() {
-		if returned {
-			return
+		if clean || g == nil || g.sw != actDead {
+			return // a normal return, or a panic of the hub's own (not recovered)
 		}
-		// runtime.Goexit (a t.FailNow in a greenlet, say) is unwinding this
-		// worker: it will not go back to runWorker's loop, so end the
-		// greenlet here and pass its token on, or the hub would hang.
-		if !finished {
+		// runtime.Goexit inside g (a t.FailNow in a greenlet, say): the hub
+		// ended g with ErrGoexit on its coroutine, which is gone; the Goexit
+		// now unwinds this driver too (iter.Pull propagates it). Settle g
+		// and hand the token to a new driver, so the hub keeps serving.
+		h.mu.Lock()
+		g.co = nil
+		h.settleLocked(d, g)
+		d.state = drvOff
+		h.busy--
+		var nd *driver
+		if h.readyQ.n+h.timerQ.n > 0 {
+			nd = h.idleDriverLocked()
+		}
+		h.unlockWake()
+		h.driverWG.Done()
+		if spare != nil {
+			spare.stop()
+		}
+		h.wake(nd)
+	}()
+	h.mu.Lock()
+	for {
+		g = h.popLocked()
+		if g == nil {
+			if h.quit {
+				d.state = drvOff
+				h.busy--
+				idle := h.coros
+				h.coros = nil
+				h.unlockWake()
+				if spare != nil {
+					idle = append(idle, spare)
+				}
+				for _, c := range idle {
+					c.stop()
+				}
+				h.driverWG.Done()
+				clean = true
+				return
+			}
+			d.state = drvIdle
+			h.busy--
+			h.unlockWake()
+			if spare != nil {
+				spare.stop()
+				spare = nil
+			}
+			<-d.kick
+			h.mu.Lock()
+			continue
+		}
+		h.grantLocked(d, g)
+		if d.grants%timerEvery == 0 {
+			// Run the hub's due timers here rather than wait for the
+			// runtime timer (see timerEvery), and now and then let the Go
+			// scheduler run this P's other goroutines (see schedEvery).
+			h.unlockWake()
+			h.tm.poll()
+			if d.grants%schedEvery == 0 {
+				runtime.Gosched()
+			}
+			h.mu.Lock()
+		}
+		c := g.co
+		if c == nil {
+			c, spare = spare, nil
+			if n := len(h.coros); c == nil && n > 0 {
+				c = h.coros[n-1]
+				h.coros = h.coros[:n-1]
+			}
+		}
+		h.unlockWake()
+		if spare != nil {
+			spare.stop()
+			spare = nil
+		}
+		if c == nil {
+			c = h.newCoro()
+		}
+		if g.co == nil {
+			c.g = g
+			g.co = c
+		}
+		c.next()
+		h.mu.Lock()
+		spare = h.settleLocked(d, g)
+	}
+}
+
+// settleLocked carries out what g asked for as it switched out of d. If g
+// ended and the idle list is full, it returns g's coroutine, for the caller
+// to reuse or stop (outside the lock: stopping switches to it).
+func (h *Hub) settleLocked(d *driver, g *G) (spare *coro) {
+	d.holder = nil
+	h.switches++
+	act := g.sw
+	g.sw = actNone
+	switch act {
+	case actYield:
+		h.queueLocked(g, false)
+	case actPark:
+		w := g.parkW
+		if st := w.st(); st != waiting || (g.killable && g.killed.Load() && !g.killDone) {
+			// Woken (or killed) while switching out: ready again at once.
+			g.parkW = nil
+			h.queueLocked(g, st == timedOut)
+			break
+		}
+		g.state.Store(int32(StateParked))
+	case actDead:
+		if c := g.co; c != nil {
+			g.co = nil
+			c.g = nil
+			if len(h.coros) < maxIdleCoros {
+				h.coros = append(h.coros, c)
+			} else {
+				spare = c
+			}
+		}
+		h.exitLocked(g)
+	default:
+		panic("hub: greenlet switched out with no request")
+	}
+	return spare
+}
+
+// newCoro makes a coroutine that runs greenlets handed to it in c.g.
+func (h *Hub) newCoro() *coro {
+	c := new(coro)
+	c.next, c.stop = iter.Pull(func(yield func(struct{}) bool) {
+		c.yield = yield
+		for c.g != nil {
+			h.execute(c.g)
+			if !yield(struct{}{}) {
+				return
+			}
+		}
+	})
+	return c
+}
+
+// switchOut hands control back to g's driver with request act and returns
+// when a driver resumes g.
+func (g *G) switchOut(act action) {
+	g.sw = act
+	g.co.yield(struct{}{})
+}
+
+// execute runs g's function on its coroutine, then its Done, and asks the
+// driver to retire it.
+func (h *Hub) execute(g *G) {
+	if g.zombie {
+		// Killed before it ran: it never runs, it only ends. (Its kill
+		// counts as landed: Done's cooperative calls must work.)
+		g.killDone = true
+		h.finish(g, Outcome{Err: g.cause, Killed: true})
+		g.sw = actDead
+		return
+	}
+	o := Outcome{Started: true}
+	returned := false
+	defer func() {
+		if !returned {
+			// runtime.Goexit is unwinding the coroutine: end the greenlet
+			// here; the driver sees the rest (see drive).
 			h.finish(g, Outcome{Err: ErrGoexit, Started: true})
+			g.sw = actDead
 		}
-		h.dispatch(h.exit(g))
 	}()
 	func() {
 		defer func() {
@@ -405,13 +656,15 @@ func (h *Hub) execute(g *G) {
 	if !o.Killed && o.Err != nil && g.killed.Load() {
 		// The function saw its ctx cancelled and returned that error: the kill
 		// is what ended it.
-		cause := context.Cause(g)
-		if errors.Is(o.Err, cause) || errors.Is(o.Err, context.Canceled) {
-			o.Err, o.Killed = cause, true
+		if errors.Is(o.Err, g.cause) || errors.Is(o.Err, context.Canceled) {
+			o.Err, o.Killed = g.cause, true
 		}
 	}
-	finished = true
+	// The function has ended: a kill has nothing left to interrupt, and
+	// Done's cooperative calls must not raise it.
+	g.killDone = true
 	h.finish(g, o)
+	g.sw = actDead
 	returned = true
 }
 
@@ -433,17 +686,19 @@ func (h *Hub) finish(g *G, o Outcome) {
 			h.reportError(g, newPanicError(r))
 		}
 	}()
-	g.runner.Done(g, o)
+	// Done may make cooperative calls: after a kill, with a ctx that still
+	// carries the greenlet but is not cancelled.
+	var ctx context.Context = g
+	if g.killed.Load() {
+		ctx = context.WithoutCancel(g)
+	}
+	g.runner.Done(ctx, o)
 }
 
-// exit marks g dead and passes its token on. It returns a greenlet that now
-// holds the token: fresh ones are run by the caller's goroutine; a resumed
-// one must be woken by the caller.
-func (h *Hub) exit(g *G) (*G, bool) {
-	h.mu.Lock()
+// exitLocked marks g dead and drops it from the hub's books.
+func (h *Hub) exitLocked(g *G) {
 	g.state.Store(int32(StateDead))
 	g.spawner = nil
-	g.worker.Store(nil)
 	h.unlinkKidLocked(g)
 	// Kids outlive a parent that returns normally (gevent); they just stop
 	// being reachable from it.
@@ -455,13 +710,23 @@ func (h *Hub) exit(g *G) (*G, bool) {
 	g.kids = nil
 	h.live--
 	h.unlinkLiveLocked(g)
-	n, fresh := h.handoffLocked(g.slot, true)
-	g.slot = -1
-	h.mu.Unlock()
-	g.dropLocals()
+	if h.capQ.n > 0 {
+		// A place is free: the first never-started greenlet waiting for
+		// capacity goes first.
+		for c := h.capQ.pop(); c != nil; c = h.capQ.pop() {
+			c.inCapQ = false
+			if c.zombie {
+				h.capZombies--
+			}
+			if State(c.state.Load()) != StateDead {
+				h.readyQ.pushFront(c)
+				h.syncReadyLocked()
+				break
+			}
+		}
+	}
 	g.markDead()
-	h.noteDeath()
-	return n, fresh
+	h.noteDeathLocked()
 }
 
 // running returns the greenlet carried by ctx if it currently holds a run
@@ -480,7 +745,7 @@ func (g *G) checkKill() {
 		return
 	}
 	g.killDone = true
-	panic(killSignal{g: g, cause: context.Cause(g)})
+	panic(killSignal{g: g, cause: g.cause})
 }
 
 // Checkpoint is a cooperative point that does not switch: if the greenlet
@@ -490,69 +755,44 @@ func Checkpoint(ctx context.Context) error {
 	if g := running(ctx); g != nil {
 		g.checkKill()
 	}
-	if ctx.Err() != nil {
-		return context.Cause(ctx)
-	}
-	return nil
+	return ctxErr(ctx)
 }
 
-// park gives up g's token and blocks until w is woken or cancelled and g
-// holds a token again. If w is already settled, or g was killed, it returns
-// at once without switching.
-func (h *Hub) park(g *G, w *Waiter, reason string) {
-	h.mu.Lock()
-	if w.state.Load() != waiting || (g.killed.Load() && !g.killDone) {
-		h.mu.Unlock()
+// park switches g out until w is woken (or, if killable, cancelled; a kill
+// cancels it). If w is settled already, or a kill is pending, it returns at
+// once without switching.
+//
+// The park's fields are written here, while g runs; others read them only
+// under hub.mu once the driver has made g StateParked, which the coroutine
+// switch and that lock order after these writes.
+func (g *G) park(w *Waiter, reason string, killable bool) {
+	s := w.state.Load()
+	if s&stMask != waiting || (killable && g.killed.Load() && !g.killDone) {
 		return
 	}
-	if !h.holdsTokenLocked(g) {
-		h.mu.Unlock()
-		panic(errSharedCtx)
-	}
-	g.waiter = w
-	n, fresh := h.releaseLocked(g, StateParked, reason)
-	h.mu.Unlock()
-	h.dispatch(n, fresh)
-	<-g.wakeCh
+	g.parkW, g.parkGen, g.killable, g.reason = w, s>>stBits, killable, reason
+	g.switchOut(actPark)
 }
 
-// errSharedCtx is the panic of a greenlet ctx used for a wait by a goroutine
-// other than the greenlet's own while the greenlet runs.
-var errSharedCtx = errors.New("hub: a greenlet's ctx was used to wait from another goroutine while the greenlet runs; hand such goroutines hub.Detach(ctx)")
-
-// holdsTokenLocked reports whether g holds a run token. It can be false for
-// a greenlet that looked running a moment ago only when its ctx is in use on
-// two goroutines at once.
-func (h *Hub) holdsTokenLocked(g *G) bool {
-	return State(g.state.Load()) == StateRunning && g.slot >= 0
-}
-
-// releaseLocked gives up g's token as g parks or yields (state st) and
-// returns the greenlet that now holds it, if any, for dispatch.
-func (h *Hub) releaseLocked(g *G, st State, reason string) (*G, bool) {
-	g.state.Store(int32(st))
-	g.reason = reason
-	slot := g.slot
-	g.slot = -1
-	if st == StateReady {
-		h.readyQ.push(g)
-	}
-	h.switches++
-	return h.handoffLocked(slot, false)
-}
-
-// unpark makes g, parked on w, ready again.
-func (h *Hub) unpark(g *G, w *Waiter) {
+// unpark makes g, parked on the wait of generation gen of w, ready again.
+// timer says the hub's timer woke it (it then runs ahead of the ready
+// queue).
+func (h *Hub) unpark(g *G, w *Waiter, gen uint32, timer bool) {
 	h.mu.Lock()
-	if State(g.state.Load()) != StateParked || g.waiter != w {
+	if !g.parkedOn(w, gen) {
 		h.mu.Unlock()
-		return
+		return // not parked yet (its driver sees w settled and requeues it), or an old wait
 	}
-	g.waiter = nil
-	g.reason = ""
-	n, fresh := h.readyLocked(g)
+	g.parkW = nil
+	d := h.readyLocked(g, timer)
 	h.mu.Unlock()
-	h.dispatch(n, fresh)
+	h.wake(d)
+}
+
+// parkedOn reports whether g is parked on the wait of generation gen of w.
+// The caller holds hub.mu.
+func (g *G) parkedOn(w *Waiter, gen uint32) bool {
+	return State(g.state.Load()) == StateParked && g.parkW == w && g.parkGen == gen
 }
 
 // Yield is gevent's sleep(0): the calling greenlet goes to the back of the
@@ -561,63 +801,31 @@ func (h *Hub) unpark(g *G, w *Waiter) {
 // here; otherwise it returns ctx's cause if ctx is done, else nil.
 func Yield(ctx context.Context) error {
 	g := running(ctx)
-	if err := Checkpoint(ctx); g == nil || err != nil {
+	if g == nil {
+		return ctxErr(ctx)
+	}
+	g.checkKill()
+	if err := ctxErr(ctx); err != nil {
 		return err
 	}
-	h := g.hub
-	h.mu.Lock()
-	if h.readyQ.n == 0 || !h.holdsTokenLocked(g) {
-		h.mu.Unlock()
-		return nil
+	if g.hub.hasReady.Load() {
+		g.switchOut(actYield)
+		g.checkKill()
+		return ctxErr(ctx)
 	}
-	n, fresh := h.releaseLocked(g, StateReady, "")
-	h.mu.Unlock()
-	h.dispatch(n, fresh)
-	<-g.wakeCh
-	return Checkpoint(ctx)
+	return nil
 }
 
-// Blocking runs fn off the run token on the calling goroutine: the calling
-// greenlet parks (reason names the wait in dumps), fn blocks the ordinary Go
-// way while other greenlets run, and then the greenlet queues for a token
-// again. fn must not make hub calls with the greenlet's ctx. Called outside a
-// greenlet, Blocking just calls fn. A kill requested while fn ran lands when
-// Blocking returns; fn itself should watch ctx to return promptly.
-func Blocking(ctx context.Context, reason string, fn func()) {
-	g := running(ctx)
-	if g == nil {
-		fn()
-		return
+// ctxErr is ctx's cause if it is done, else nil.
+func ctxErr(ctx context.Context) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
 	}
-	g.checkKill()
-	h := g.hub
-	h.mu.Lock()
-	if !h.holdsTokenLocked(g) {
-		// The greenlet's ctx is in use on another goroutine too; this one
-		// holds no token to give up.
-		h.mu.Unlock()
-		fn()
-		return
-	}
-	n, fresh := h.releaseLocked(g, StateParked, reason)
-	h.mu.Unlock()
-	h.dispatch(n, fresh)
-	func() {
-		// A panicking fn unwinds with the token taken back, so the
-		// greenlet's deferred calls and the hub's recovery run as usual.
-		defer h.reacquire(g)
-		fn()
-	}()
-	g.checkKill()
+	return nil
 }
 
-// reacquire makes g, off its token, ready again and waits for a token.
-func (h *Hub) reacquire(g *G) {
-	h.mu.Lock()
-	g.reason = ""
-	n, _ := h.readyLocked(g)
-	h.mu.Unlock()
-	if n == nil {
-		<-g.wakeCh
-	} // else nobody was queued and g took a free token itself
+// hubLabels returns a new hub's id and the profiler labels that carry it.
+func hubLabels() (string, context.Context) {
+	id := strconv.FormatUint(nextHubID.Add(1), 10)
+	return id, pprof.WithLabels(context.Background(), pprof.Labels(hubLabel, id))
 }

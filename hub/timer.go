@@ -4,20 +4,34 @@ import (
 	"container/heap"
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // timers is a hub's single timer heap. One runtime timer, armed for the
-// earliest entry, drives it; entries due together fire in deadline order,
-// ties in the order they were added.
+// earliest entry, drives it. Due entries fire in deadline order, ties in the
+// order they were added: a firing runs entirely under mu, so two firings
+// never interleave, and the greenlets one firing wakes are queued together,
+// in order, under one hub lock.
 type timers struct {
+	hub     *Hub
 	mu      sync.Mutex
 	h       timerHeap
 	seq     uint64
 	epoch   time.Time
 	rt      *time.Timer
 	armedAt int64 // deadline the runtime timer is armed for; 0 if unarmed
+	// due mirrors armedAt for poll, which reads it without the lock.
+	due     atomic.Int64
 	stopped bool
+	batch   []timedWake // scratch for fire, reused
+	wake    []*driver   // scratch for flush, reused
+}
+
+// timedWake is a sleeper's wake-up settled by fire, to be queued by flush.
+type timedWake struct {
+	w   *Waiter
+	gen uint32
 }
 
 type timerEntry struct {
@@ -56,22 +70,22 @@ func (t *timerHeap) Pop() any {
 	return e
 }
 
-func (t *timers) init() {
+func (t *timers) init(h *Hub) {
+	t.hub = h
 	t.epoch = time.Now()
 }
 
-// add schedules fn (or w.Wake, if w is not nil) to run after d on the
-// timer's goroutine. fn must not block.
-func (t *timers) add(d time.Duration, fn func(), w *Waiter) *timerEntry {
+// add schedules e (its fn, or a wake-up of its w) to fire after d. fn runs
+// under the timers' lock and must not block or add timers.
+func (t *timers) add(e *timerEntry, d time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.seq++
-	e := &timerEntry{when: int64(time.Since(t.epoch) + d), seq: t.seq, fn: fn, w: w}
+	e.when, e.seq = int64(time.Since(t.epoch)+d), t.seq
 	heap.Push(&t.h, e)
 	if e.idx == 0 {
 		t.armLocked()
 	}
-	return e
 }
 
 // remove cancels e; it reports whether e had not fired yet.
@@ -95,6 +109,7 @@ func (t *timers) armLocked() {
 	}
 	d := time.Duration(when) - time.Since(t.epoch)
 	t.armedAt = when
+	t.due.Store(when)
 	if t.rt == nil {
 		t.rt = time.AfterFunc(d, t.fire)
 	} else {
@@ -102,29 +117,77 @@ func (t *timers) armLocked() {
 	}
 }
 
+// fire wakes every due entry, in deadline order. Sleepers' wake-ups are
+// settled here and queued as one batch; an entry with a fn (a SpawnLater)
+// first flushes the batch, so order holds across both kinds.
 func (t *timers) fire() {
 	t.mu.Lock()
+	defer t.mu.Unlock()
 	t.armedAt = 0
+	t.due.Store(0)
 	now := int64(time.Since(t.epoch))
-	var due []*timerEntry
 	for len(t.h) > 0 && t.h[0].when <= now {
-		due = append(due, heap.Pop(&t.h).(*timerEntry))
-	}
-	t.armLocked()
-	t.mu.Unlock()
-	for _, e := range due {
-		if e.w != nil {
-			e.w.Wake()
-		} else {
+		e := heap.Pop(&t.h).(*timerEntry)
+		if e.w == nil {
+			t.flush()
 			e.fn()
+			continue
+		}
+		if gen, ok := e.w.settle(timedOut); ok {
+			t.batch = append(t.batch, timedWake{e.w, gen})
 		}
 	}
+	t.flush()
+	t.armLocked()
+}
+
+// pending reports whether any timer is set.
+func (t *timers) pending() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.h) > 0
+}
+
+// poll fires the due timers if the earliest is due: a busy driver's check,
+// cheaper than a trip through the Go scheduler for the runtime timer.
+func (t *timers) poll() {
+	if due := t.due.Load(); due != 0 && int64(time.Since(t.epoch)) >= due {
+		t.fire()
+	}
+}
+
+// flush queues the batch's greenlets for a token, ahead of the ready queue.
+func (t *timers) flush() {
+	if len(t.batch) == 0 {
+		return
+	}
+	h := t.hub
+	h.mu.Lock()
+	for _, tw := range t.batch {
+		g := tw.w.g
+		if !g.parkedOn(tw.w, tw.gen) {
+			continue // still switching out: its driver queues it (see settleLocked)
+		}
+		g.parkW = nil
+		if d := h.readyLocked(g, true); d != nil {
+			t.wake = append(t.wake, d)
+		}
+	}
+	h.mu.Unlock()
+	clear(t.batch)
+	t.batch = t.batch[:0]
+	for _, d := range t.wake {
+		h.wake(d)
+	}
+	clear(t.wake)
+	t.wake = t.wake[:0]
 }
 
 func (t *timers) stop() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.stopped = true
+	t.due.Store(0)
 	if t.rt != nil {
 		t.rt.Stop()
 	}
@@ -156,14 +219,31 @@ func Sleep(ctx context.Context, d time.Duration) error {
 			return context.Cause(ctx)
 		}
 	}
-	w := &Waiter{g: g}
-	e := g.hub.tm.add(d, nil, w)
-	err := w.Wait(ctx, "sleep")
+	// A greenlet keeps one sleeper and reuses it: after the wait, the entry
+	// is out of the heap (fired, or removed below) and the Waiter takes a
+	// new generation.
+	s := g.sleeper
+	if s == nil {
+		s = &sleeper{}
+		s.w.g = g
+		s.e.w = &s.w
+		g.sleeper = s
+	} else {
+		s.w.rearm()
+	}
+	g.hub.tm.add(&s.e, d)
+	err := s.w.Wait(ctx, "sleep")
 	if err != nil {
-		g.hub.tm.remove(e)
+		g.hub.tm.remove(&s.e)
 	}
 	g.checkKill()
 	return err
+}
+
+// sleeper is a Sleep's waiter and timer entry, in one allocation.
+type sleeper struct {
+	w Waiter
+	e timerEntry
 }
 
 // WithTimeout runs fn with a ctx that expires after d and reports whether

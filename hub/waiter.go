@@ -5,10 +5,15 @@ import (
 	"sync/atomic"
 )
 
+// A Waiter's state word is its generation << stBits | one of these.
 const (
-	waiting int32 = iota
+	waiting uint32 = iota
 	woken
 	cancelled
+	timedOut // woken by the hub's timer (a Sleep): runs ahead of the ready queue
+
+	stBits = 2
+	stMask = 1<<stBits - 1
 )
 
 // Waiter is a one-shot wake-up for one blocked caller: the building block of
@@ -21,10 +26,37 @@ const (
 // token, in the order Wake is called, so a primitive that wakes its waiters
 // in FIFO order gets them running in FIFO order. For a plain goroutine, Wait
 // blocks on a channel.
+//
+// The hub reuses a greenlet's Waiter for its next wait of the same kind
+// (see rearm): each wait is a new generation, and a wake-up or cancel still
+// on its way for an old one (it settled the state, then goes to unpark)
+// carries that generation and is ignored.
 type Waiter struct {
-	state atomic.Int32
+	state atomic.Uint32 // generation<<stBits | waiting, woken, cancelled or timedOut
 	g     *G
 	ch    chan struct{}
+}
+
+// st returns w's state without its generation.
+func (w *Waiter) st() uint32 { return w.state.Load() & stMask }
+
+// settle moves w from waiting to to, and returns the generation it settled.
+func (w *Waiter) settle(to uint32) (gen uint32, ok bool) {
+	for {
+		s := w.state.Load()
+		if s&stMask != waiting {
+			return 0, false
+		}
+		if w.state.CompareAndSwap(s, s&^stMask|to) {
+			return s >> stBits, true
+		}
+	}
+}
+
+// rearm makes a settled w wait again, as a new generation. Only its own
+// greenlet rearms it, once the previous wait has returned.
+func (w *Waiter) rearm() {
+	w.state.Store((w.state.Load()>>stBits + 1) << stBits)
 }
 
 // NewWaiter returns a Waiter for the caller identified by ctx.
@@ -43,16 +75,18 @@ func NewWaiter(ctx context.Context) *Waiter {
 // someone else if it carried something, such as a queue item or a permit).
 // It never blocks.
 func (w *Waiter) Wake() bool {
-	if !w.state.CompareAndSwap(waiting, woken) {
+	gen, ok := w.settle(woken)
+	if !ok {
 		return false
 	}
-	w.notify()
+	w.notify(gen, false)
 	return true
 }
 
-func (w *Waiter) notify() {
+// notify makes w's caller ready after the wait of generation gen settled.
+func (w *Waiter) notify(gen uint32, timer bool) {
 	if w.g != nil {
-		w.g.hub.unpark(w.g, w)
+		w.g.hub.unpark(w.g, w, gen, timer)
 		return
 	}
 	w.ch <- struct{}{}
@@ -60,13 +94,26 @@ func (w *Waiter) notify() {
 
 // cancelWake settles w as cancelled and makes its caller ready.
 func (w *Waiter) cancelWake() {
-	if w.state.CompareAndSwap(waiting, cancelled) {
-		w.notify()
+	if gen, ok := w.settle(cancelled); ok {
+		w.notify(gen, false)
+	}
+}
+
+// cancelGen is cancelWake for the wait of generation gen only (a kill's
+// cancel must not hit a later wait of a reused Waiter).
+func (w *Waiter) cancelGen(gen uint32) {
+	if w.state.CompareAndSwap(gen<<stBits|waiting, gen<<stBits|cancelled) {
+		w.notify(gen, false)
 	}
 }
 
 // Woken reports whether w was settled by Wake.
-func (w *Waiter) Woken() bool { return w.state.Load() == woken }
+func (w *Waiter) Woken() bool { return w.woken() }
+
+func (w *Waiter) woken() bool {
+	s := w.st()
+	return s == woken || s == timedOut
+}
 
 // Wait blocks until w is woken, ctx is done, or (for a greenlet) the greenlet
 // is killed. It returns nil if woken; otherwise ctx's cause, and then w is
@@ -87,11 +134,14 @@ func (w *Waiter) Wait(ctx context.Context, reason string) error {
 	} else {
 		var stop func() bool
 		// The greenlet's own ctx is cancelled only by a kill, and Kill wakes
-		// the parked greenlet directly; any other ctx needs a watcher.
+		// the parked greenlet directly; any other ctx needs a watcher, which
+		// cancels only this wait's generation (the Waiter may be reused).
 		if ctx != context.Context(g) && ctx.Done() != nil {
-			stop = context.AfterFunc(ctx, w.cancelWake)
+			gen := w.state.Load() >> stBits
+			stop = context.AfterFunc(ctx, func() { w.cancelGen(gen) })
 		}
-		g.hub.park(g, w, reason)
+		g.watched = stop != nil
+		g.park(w, reason, true)
 		if stop != nil {
 			stop()
 		}
@@ -99,7 +149,7 @@ func (w *Waiter) Wait(ctx context.Context, reason string) error {
 			w.cancelWake()
 		}
 	}
-	if w.state.Load() == woken {
+	if w.woken() {
 		return nil
 	}
 	return waitErr(ctx, g)
@@ -110,8 +160,8 @@ func waitErr(ctx context.Context, g *G) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	if g != nil && g.Err() != nil {
-		return context.Cause(g)
+	if g != nil && g.killed.Load() {
+		return g.cause
 	}
 	return context.Canceled
 }
@@ -122,7 +172,7 @@ func (w *Waiter) waitPlain(ctx context.Context) error {
 		return nil
 	case <-ctx.Done():
 	}
-	if w.state.CompareAndSwap(waiting, cancelled) {
+	if _, ok := w.settle(cancelled); ok {
 		return context.Cause(ctx)
 	}
 	<-w.ch // Wake settled it first; take its notification

@@ -56,6 +56,9 @@ type connImpl interface {
 	// onClosed arranges for fn to run once the connection is fully closed
 	// (at once if it already is). fn must not block.
 	onClosed(fn func())
+	// onGone is onClosed, or sooner: once the peer's close is noticed
+	// (Conn.OnClosed).
+	onGone(fn func())
 }
 
 func newConn(c connImpl, ctx context.Context) *Conn {
@@ -370,6 +373,11 @@ type direction struct {
 // callers caught by that shared deadline retry. It returns the op's error,
 // or ctx's cause if ctx ended. mu is the owner's lock, not held on entry.
 func (d *direction) do(ctx context.Context, mu *sync.Mutex, reason string, read bool, p []byte) (n int, err error) {
+	return d.doOp(ctx, mu, reason, read, p, d.op)
+}
+
+// doOp is do with fn called instead of d.op.
+func (d *direction) doOp(ctx context.Context, mu *sync.Mutex, reason string, read bool, p []byte, fn func([]byte) (int, error)) (n int, err error) {
 	if err := hub.Checkpoint(ctx); err != nil {
 		return 0, err
 	}
@@ -388,7 +396,7 @@ func (d *direction) do(ctx context.Context, mu *sync.Mutex, reason string, read 
 				})
 			}
 			var m int
-			m, err = d.op(p[n:])
+			m, err = fn(p[n:])
 			n += m
 			if stop != nil && !stop() {
 				<-fired

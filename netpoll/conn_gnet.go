@@ -68,20 +68,21 @@ type gconn struct {
 	readers  waitList
 	rdl      deadline
 	wdl      deadline
-	wturn    turn      // Writes take turns
-	own      *os.File  // netpoll's pollable duplicate of the socket, once needed
-	wd       direction // Write's waits on own
-	rd       direction // reads on own, once paused
-	ownReads bool      // paused and let go of by gnet: reads come from own
-	paused   bool      // netpoll asked gnet to let go, to read on own instead
-	opened   bool      // OnOpen ran
-	closing  bool      // Close was called
-	shut     bool      // gc.Close was requested
-	wshut    bool      // CloseWrite shut down the write side
-	gnetDone bool      // OnClose ran: gnet has let go of the socket
-	detached bool      // in the detached set: on own alone, paused or half-open
-	done     bool      // fully closed: gnet has let go and own is closed
-	hooks    closeHooks
+	wturn    turn       // Writes take turns
+	own      *os.File   // netpoll's pollable duplicate of the socket, once needed
+	wd       direction  // Write's waits on own
+	rd       direction  // reads on own, once paused
+	ownReads bool       // paused and let go of by gnet: reads come from own
+	paused   bool       // netpoll asked gnet to let go, to read on own instead
+	opened   bool       // OnOpen ran
+	closing  bool       // Close was called
+	shut     bool       // gc.Close was requested
+	wshut    bool       // CloseWrite shut down the write side
+	gnetDone bool       // OnClose ran: gnet has let go of the socket
+	detached bool       // in the detached set: on own alone, paused or half-open
+	done     bool       // fully closed: gnet has let go and own is closed
+	hooks    closeHooks // once fully closed
+	gone     closeHooks // once closed, or the peer's close is noticed
 }
 
 func adoptGnet(nc net.Conn, cfg *config, b *budget) (*gconn, error) {
@@ -177,6 +178,9 @@ func (c *gconn) readOwn(ctx context.Context, p []byte) (int, error) {
 		c.mu.Lock()
 		err = c.ownErrLocked(ctx, "read", err)
 		c.mu.Unlock()
+		if err == io.EOF {
+			c.peerGone()
+		}
 	}
 	return n, c.opErr("read", err)
 }
@@ -298,6 +302,7 @@ func (c *gconn) write(ctx context.Context, p []byte) (int, error) {
 		return 0, c.opErr("write", err)
 	}
 	n, err := c.writeNowLocked(p)
+	var spare *os.File
 	if err == nil && n < len(p) {
 		// The kernel's buffer is full: wait for room, off the run token.
 		if err = c.ownLocked(); err == nil {
@@ -309,9 +314,17 @@ func (c *gconn) write(ctx context.Context, p []byte) (int, error) {
 			if err != nil {
 				err = c.ownErrLocked(ctx, "write", err)
 			}
+			if !c.gnetDone {
+				// gnet still holds the socket: own served only this wait,
+				// and a connection keeps one descriptor while it can.
+				spare, c.own = c.own, nil
+			}
 		}
 	}
 	c.mu.Unlock()
+	if spare != nil {
+		_ = spare.Close()
+	}
 	if n > 0 {
 		c.idle.touch()
 	}
@@ -533,7 +546,7 @@ func (c *gconn) endLocked(delta int64) {
 		c.ownReads = false
 		c.rdl.stop()
 		c.wdl.stop()
-		hooks = c.hooks.takeLocked()
+		hooks = append(c.gone.takeLocked(), c.hooks.takeLocked()...)
 	}
 	c.mu.Unlock()
 	if f != nil {
@@ -596,6 +609,17 @@ func (c *gconn) setWriteDeadline(t time.Time) error {
 }
 
 func (c *gconn) onClosed(fn func()) { addHook(&c.mu, &c.hooks, fn) }
+func (c *gconn) onGone(fn func())   { addHook(&c.mu, &c.gone, fn) }
+
+// peerGone runs the gone hooks: the peer's close has been noticed.
+func (c *gconn) peerGone() {
+	c.mu.Lock()
+	fns := c.gone.takeLocked()
+	c.mu.Unlock()
+	for _, fn := range fns {
+		fn()
+	}
+}
 
 // onTraffic runs on the loop: it copies the received bytes out of gnet's
 // shared read buffer and wakes the readers. Past the inbound limit it
@@ -691,6 +715,9 @@ func (c *gconn) onClose(err error) {
 		c.detached = true
 		detached.add(c)
 		c.mu.Unlock()
+		if halfOpen {
+			c.peerGone()
+		}
 		return
 	}
 	c.rdl.stop()

@@ -38,11 +38,7 @@ func (c *sconn) localAddr() net.Addr  { return c.nc.LocalAddr() }
 func (c *sconn) remoteAddr() net.Addr { return c.nc.RemoteAddr() }
 
 func (c *sconn) read(ctx context.Context, p []byte) (int, error) {
-	n, err := c.r.do(ctx, &c.mu, "netpoll.read", true, p)
-	if n > 0 {
-		c.idle.touch()
-	}
-	return n, c.wrap("read", err)
+	return c.doOp(ctx, "read", &c.r, p, c.r.op)
 }
 
 func (c *sconn) write(ctx context.Context, p []byte) (int, error) {
@@ -56,11 +52,18 @@ func (c *sconn) write(ctx context.Context, p []byte) (int, error) {
 		return 0, c.wrap("write", err)
 	}
 	defer c.wturn.release(&c.mu)
-	n, err := c.w.do(ctx, &c.mu, "netpoll.write", false, p)
+	return c.doOp(ctx, "write", &c.w, p, c.w.op)
+}
+
+// doOp runs fn, d's call (or the UDP socket's ReadFrom or WriteTo, which d's
+// deadline also governs), off the run token until it completes (see
+// direction.do).
+func (c *sconn) doOp(ctx context.Context, op string, d *direction, p []byte, fn func([]byte) (int, error)) (int, error) {
+	n, err := d.doOp(ctx, &c.mu, "netpoll."+op, op == "read", p, fn)
 	if n > 0 {
 		c.idle.touch()
 	}
-	return n, c.wrap("write", err)
+	return n, c.wrap(op, err)
 }
 
 // writeTo copies through a pooled buffer, as io.Copy would.
@@ -172,3 +175,7 @@ func (c *sconn) shut(reason error) {
 }
 
 func (c *sconn) onClosed(fn func()) { addHook(&c.mu, &c.hooks, fn) }
+
+// onGone is onClosed: the stdlib backend notices a peer's close only in a
+// Read, which reports it to its caller.
+func (c *sconn) onGone(fn func()) { c.onClosed(fn) }

@@ -1,7 +1,9 @@
 // Package netpoll gives greenlets cooperative TCP sockets whose bytes move
 // through gnet event loops: Listen and Accept, Dial, a Conn that implements
 // net.Conn, and StreamServer, gevent's server that runs a greenlet per
-// connection.
+// connection; for UDP, ListenPacket's PacketConn (a net.PacketConn) and
+// DatagramServer, a greenlet per datagram (on the standard library's
+// sockets); and TLS over its connections with crypto/tls (see TLS below).
 //
 // # Parking
 //
@@ -105,6 +107,29 @@
 // bound ctx interrupts it through a past deadline. Back-pressure is then
 // the kernel's; the inbound limit and the budgets do not apply. It is the
 // only backend where gnet does not run (Windows, Plan 9, ...).
+//
+// # TLS
+//
+// A Conn is a net.Conn, so crypto/tls runs over it unchanged, and its
+// handshake, reads and writes park only the calling greenlet: DialTLS dials
+// and shakes hands as a client; a server wraps its handler's connection:
+//
+//	srv, _ := netpoll.NewStreamServer(addr, func(ctx context.Context, c *netpoll.Conn) {
+//		tc := tls.Server(c, cfg)
+//		if err := tc.HandshakeContext(ctx); err != nil {
+//			return
+//		}
+//		// tc.Read and tc.Write, in this greenlet
+//	})
+//
+// (netpoll/httpserver.WithTLS does this for HTTPS.) A tls.Conn reads and
+// writes through the Conn it wraps, which is bound to one greenlet's ctx:
+// use it from that greenlet only (WithContext gives a second greenlet a view
+// of a plain Conn, but not of a tls.Conn; a reader and a writer at once on
+// one TLS connection take plain goroutines and a Conn bound to a ctx
+// without a greenlet). The handshake's signatures and every record's cipher work run
+// on the greenlet's run token: a TLS server that must use several cores
+// spreads its connections over several hubs.
 //
 // # Shutdown
 //

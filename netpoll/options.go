@@ -170,8 +170,9 @@ func WithMaxHandlers(n int) Option {
 }
 
 // WithMaxConns bounds the server's open connections to n, counting each
-// from its accept until it is fully closed (a closed connection still
-// delivering its output, see WithLinger, counts). A connection accepted
+// from its accept until it is fully closed (a connection whose peer has
+// closed its side, but that is still open for writing, counts). A
+// connection accepted
 // beyond it is closed at once, so the client fails fast instead of waiting
 // in the backlog as under WithMaxHandlers. 0, the default, means unbounded;
 // n must not be negative. Server only.

@@ -555,7 +555,9 @@ func TestServeCtxCancel(t *testing.T) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cause := errors.New("enough")
 	res := make(chan error, 1)
-	h.Spawn(ctx, hub.Task{Run: func(gctx context.Context) error {
+	// Spawned with a ctx of its own: a greenlet killed (by ctx) before it
+	// ran would never run at all.
+	h.Spawn(context.Background(), hub.Task{Run: func(context.Context) error {
 		res <- s.Serve(ctx)
 		return nil
 	}})

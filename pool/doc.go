@@ -54,10 +54,10 @@
 // # Failures
 //
 // A member's failure (error or panic) reaches the hub's error handler unless
-// it comes back to a caller: Apply and the maps return theirs. The set's own
-// subscription to each member makes package spawn treat the failure as
-// observed, so the set reports it instead; a member that the user links to
-// or joins is reported all the same (gevent prints every failure too).
+// it is handed to a caller (see package spawn): Apply and the maps return
+// theirs, as a Get, an error link or JoinAll with RaiseError would. A member
+// that is only joined or waited for is reported (gevent prints every
+// failure).
 //
 // # Differences from gevent
 //

@@ -488,7 +488,8 @@ func (e *engine[T, R]) granted() {
 	e.workers++
 	e.mu.Unlock()
 	w := spawn.New(e.ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, e.work(ctx) }, e.opts...)
-	e.s.add(w, true, true)
+	w.LinkError(func(*spawn.Greenlet[struct{}]) {}) // a worker's failure goes back to the map's caller
+	e.s.add(w, true)
 	w.Subscribe(func() { e.workerDead(w) })
 	w.Start()
 }

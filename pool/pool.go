@@ -98,7 +98,7 @@ func (p *Pool) Add(ctx context.Context, g spawn.Handle) error {
 	if err := p.acquire(ctx); err != nil {
 		return err
 	}
-	if p.add(g, true, false) == nil {
+	if p.add(g, true) == nil {
 		p.release() // a concurrent Add made it a member first
 	}
 	return nil

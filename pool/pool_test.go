@@ -158,7 +158,8 @@ func TestFreeCountAndApplyAsync(t *testing.T) {
 }
 
 // gevent item 32: discard returns the slot without killing; a crashed member
-// gives its slot back and its failure reaches the hub's error handler.
+// gives its slot back and its failure reaches the hub's error handler, unless
+// it was handed to a caller (a Get waiting for it).
 func TestDiscardAndCrash(t *testing.T) {
 	boom := errors.New("crash")
 	log := run(t, func(ctx context.Context) error {
@@ -178,10 +179,14 @@ func TestDiscardAndCrash(t *testing.T) {
 		assert.Same(t, boom, err)
 		require.NoError(t, hub.Yield(ctx))
 		assert.Equal(t, 1, p.FreeCount())
+
+		joined, err := pool.Spawn(ctx, p, func(context.Context) (int, error) { return 0, boom })
+		require.NoError(t, err)
+		require.NoError(t, joined.Join(ctx)) // Join does not hand the error over
 		return nil
 	})
 	errs := log.All()
-	require.Len(t, errs, 1, "the crash is reported once; the discarded member's kill is a success")
+	require.Len(t, errs, 1, "only the joined crash is reported; Get took the other; the discarded member's kill is a success")
 	assert.Same(t, boom, errs[0])
 }
 

@@ -21,9 +21,6 @@ type entry struct {
 	unsub      func()
 	slot       bool     // holds one of the set's slots
 	req        *slotReq // its queued slot request (ApplyAsync on a full pool)
-	// quiet: the member's failure goes back to a caller (Apply, a map's
-	// worker), so it is not reported to the hub's error handler.
-	quiet bool
 }
 
 // slotReq asks for a slot while none is free. Requests are served FIFO: a
@@ -193,9 +190,9 @@ func (s *set) release() {
 
 // add makes h a member; slot says it holds a slot the caller acquired.
 // It returns nil, having taken nothing, if h is a member already.
-func (s *set) add(h spawn.Handle, slot, quiet bool) *entry {
+func (s *set) add(h spawn.Handle, slot bool) *entry {
 	g := h.G()
-	e := &entry{h: h, g: g, slot: slot, quiet: quiet}
+	e := &entry{h: h, g: g, slot: slot}
 	s.mu.Lock()
 	if s.members[g] != nil {
 		s.mu.Unlock()
@@ -236,7 +233,7 @@ func (s *set) addFree(h spawn.Handle) error {
 	if !s.tryAcquire() {
 		return ErrPoolFull
 	}
-	if s.add(h, true, false) == nil {
+	if s.add(h, true) == nil {
 		s.release()
 	}
 	return nil
@@ -281,11 +278,6 @@ func (s *set) dead(e *entry) {
 	s.mu.Unlock()
 	if grant != nil {
 		grant()
-	}
-	// The set's own subscription makes spawn regard the failure as observed,
-	// so the set reports it in spawn's place.
-	if err := e.h.Err(); err != nil && !e.quiet {
-		e.g.Hub().ReportError(e.g, err)
 	}
 }
 

@@ -35,10 +35,15 @@ func Spawn[T any](ctx context.Context, s Spawner, fn func(ctx context.Context) (
 	return start(ctx, st, fn, false, opts), nil
 }
 
-// start runs fn as a member of s holding a slot the caller acquired.
+// start runs fn as a member of s holding a slot the caller acquired. With
+// quiet, its failure goes back to the caller (Apply), who claims it before
+// the start with an error link, so the hub does not report it.
 func start[T any](ctx context.Context, s *set, fn func(context.Context) (T, error), quiet bool, opts []spawn.Option) *spawn.Greenlet[T] {
 	g := spawn.New(ctx, fn, s.spawnOpts(opts)...)
-	s.add(g, true, quiet)
+	if quiet {
+		g.LinkError(func(*spawn.Greenlet[T]) {})
+	}
+	s.add(g, true)
 	g.Start()
 	return g
 }
@@ -82,7 +87,7 @@ func ApplyAsync[T any](ctx context.Context, s Spawner, fn func(ctx context.Conte
 		panic("pool: nil function")
 	}
 	g := spawn.New(ctx, fn, st.spawnOpts(nil)...)
-	e := st.add(g, false, false)
+	e := st.add(g, false)
 	if callback != nil {
 		g.LinkValue(func(g *spawn.Greenlet[T]) { callback(g.Value()) })
 	}

@@ -24,11 +24,17 @@
 //     with context.WithoutCancel(ctx) outlives a kill of its spawner, as every
 //     gevent greenlet does. A child outlives its spawner's normal return
 //     either way (gevent test item 21).
-//   - Links run synchronously, in registration order, on the goroutine that
-//     ended the greenlet (gevent runs each in a new greenlet). They may make
+//   - Links run synchronously, in registration order, on the greenlet's own
+//     coroutine as it ends, holding its run token (gevent runs them from its
+//     hub); this holds for a greenlet killed before it ran too, which ends on
+//     its hub rather than on the killer's goroutine. They may make
 //     cooperative calls; a link added after death runs at once on the caller.
 //   - A default kill leaves Value at the zero value (gevent stores the
 //     GreenletExit instance); Killed reports it.
-//   - A failure is reported to the hub's error handler only if no link was
-//     registered when the greenlet ended (gevent prints every failure).
+//   - A failure is reported to the hub's error handler unless its error is
+//     handed to a caller: a Get waiting for it, a JoinAll with RaiseError,
+//     a Link or LinkError (a pool's Apply and maps count too). Join, Wait,
+//     IWait and Subscribe do not take the error, so a failure they wait for
+//     is reported. gevent prints every failure; a failure handed to a caller
+//     that already handles it would only be noise.
 package spawn

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,6 +34,16 @@ func WithHub(h *hub.Hub) Option { return func(o *options) { o.hub = h } }
 // WithName names the greenlet in dumps, monitor reports and error logs.
 func WithName(name string) Option { return func(o *options) { o.name = name } }
 
+// applyOptions is apart from New so that only a call with options pays for
+// the options struct escaping to the heap.
+func applyOptions(opts []Option) options {
+	o := new(options)
+	for _, opt := range opts {
+		opt(o)
+	}
+	return *o
+}
+
 // Greenlet is a typed green thread: a function returning (T, error) that runs
 // on a hub under the scheduling contract of package hub. Its methods are safe
 // for concurrent use. The zero value is not usable; create greenlets with
@@ -43,14 +54,18 @@ type Greenlet[T any] struct {
 
 	ret T // written by the greenlet's own goroutine before Done publishes it
 
-	mu       sync.Mutex
-	ready    bool
-	value    T
-	err      error
-	killed   bool
-	links    []link[T]
-	nextLink LinkID
-	seq      uint64 // when it became ready, in doneSeq order
+	mu     sync.Mutex
+	ready  bool
+	value  T
+	err    error
+	killed bool
+	links  []link[T]
+	// consumers counts the callers waiting to be handed the greenlet's
+	// error (a Get, a JoinAll with RaiseError); with the error links, they
+	// make a failure observed, so the hub does not report it.
+	consumers int
+	nextLink  LinkID
+	seq       uint64 // when it became ready, in doneSeq order
 }
 
 // doneSeq orders greenlets by the moment they became ready, so JoinAll can
@@ -84,9 +99,9 @@ func New[T any](ctx context.Context, fn func(ctx context.Context) (T, error), op
 	if fn == nil {
 		panic("spawn: nil function")
 	}
-	o := options{}
-	for _, opt := range opts {
-		opt(&o)
+	var o options
+	if len(opts) > 0 {
+		o = applyOptions(opts)
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -166,7 +181,9 @@ func (gr *Greenlet[T]) done(_ context.Context, o hub.Outcome) {
 	}
 	var zero T
 	gr.ret = zero
-	observed := len(gr.links) > 0
+	observed := gr.consumers > 0 || slices.ContainsFunc(gr.links, func(l link[T]) bool {
+		return l.kind == linkAny || l.kind == linkError
+	})
 	failed := gr.err != nil
 	gr.mu.Unlock()
 	if failed && !observed {
@@ -230,19 +247,34 @@ func (gr *Greenlet[T]) addLink(l link[T]) LinkID {
 // Link registers fn to be called with the greenlet once it is ready (finished,
 // failed or killed), in registration order. A link added after the greenlet
 // died fires at once, on the caller's goroutine; otherwise it fires on the
-// goroutine that ended the greenlet, which may make cooperative calls. It never
-// blocks. A panicking link is reported to the hub's error handler.
+// greenlet's own coroutine as it ends (also for a greenlet killed before it
+// ran), holding its run token, so it may make cooperative calls: with
+// context.WithoutCancel(g.G()), which carries the greenlet but not its kill.
+// It never blocks. A panicking link is reported to the hub's error handler.
 func (gr *Greenlet[T]) Link(fn func(*Greenlet[T])) LinkID {
+	if fn == nil {
+		panic(nilFunc("Link"))
+	}
 	return gr.addLink(link[T]{kind: linkAny, fn: fn})
 }
 
+// nilFunc is the panic of a call given a nil callback: a programming error
+// best caught where it is made, not when the callback would fire.
+func nilFunc(call string) string { return "spawn: " + call + " with a nil function" }
+
 // LinkValue is Link for success only: fn never fires for a failure.
 func (gr *Greenlet[T]) LinkValue(fn func(*Greenlet[T])) LinkID {
+	if fn == nil {
+		panic(nilFunc("LinkValue"))
+	}
 	return gr.addLink(link[T]{kind: linkValue, fn: fn})
 }
 
 // LinkError is Link for failure only: fn never fires for a success.
 func (gr *Greenlet[T]) LinkError(fn func(*Greenlet[T])) LinkID {
+	if fn == nil {
+		panic(nilFunc("LinkError"))
+	}
 	return gr.addLink(link[T]{kind: linkError, fn: fn})
 }
 
@@ -264,6 +296,9 @@ func (gr *Greenlet[T]) Unlink(id LinkID) bool {
 // like a link without an argument; it is what Wait and IWait use. fn must not
 // block. The returned cancel removes the subscription. It never blocks.
 func (gr *Greenlet[T]) Subscribe(fn func()) (cancel func()) {
+	if fn == nil {
+		panic(nilFunc("Subscribe"))
+	}
 	id := gr.addLink(link[T]{kind: linkRaw, raw: fn})
 	return func() { gr.Unlink(id) }
 }
@@ -302,6 +337,10 @@ func (gr *Greenlet[T]) Join(ctx context.Context) error {
 // cause (which matches hub.ErrTimeout for a hub.WithTimeout deadline).
 func (gr *Greenlet[T]) Get(ctx context.Context) (T, error) {
 	var zero T
+	if gr == nil {
+		return zero, ErrNilGreenlet
+	}
+	defer gr.consume()()
 	if err := gr.Join(ctx); err != nil {
 		return zero, err
 	}
@@ -310,11 +349,25 @@ func (gr *Greenlet[T]) Get(ctx context.Context) (T, error) {
 	return gr.value, gr.err
 }
 
+// consume counts the caller as waiting to be handed the greenlet's error
+// (see consumers) until the returned func is called.
+func (gr *Greenlet[T]) consume() (release func()) {
+	gr.mu.Lock()
+	gr.consumers++
+	gr.mu.Unlock()
+	return func() {
+		gr.mu.Lock()
+		gr.consumers--
+		gr.mu.Unlock()
+	}
+}
+
 // KillAsync requests that the greenlet stop with cause (nil is the default
 // kill, which counts as success), and returns at once. A greenlet that never
-// started never runs, and its links fire now, on the caller's goroutine.
-// A running or parked one stops at its next cooperative point. Repeated kills
-// and kills of a finished greenlet do nothing.
+// started never runs; it ends on its hub, where its links fire (never on the
+// caller's goroutine, so a link never blocks a killer). A running or parked
+// one stops at its next cooperative point. Repeated kills and kills of a
+// finished greenlet do nothing.
 func (gr *Greenlet[T]) KillAsync(cause error) {
 	if gr == nil {
 		return

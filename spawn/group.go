@@ -3,7 +3,9 @@ package spawn
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"iter"
+	"reflect"
 	"slices"
 	"sync"
 
@@ -11,14 +13,9 @@ import (
 )
 
 // Waitable is anything Wait and IWait can wait on: greenlets, and the hub's
-// Event and AsyncResult.
-type Waitable interface {
-	// Ready reports whether the object is ready.
-	Ready() bool
-	// Subscribe calls fn once the object is ready (at once if it already is);
-	// fn must not block. cancel removes the subscription.
-	Subscribe(fn func()) (cancel func())
-}
+// Event, AsyncResult, Queue, semaphores and locks (hub.Waitable, which
+// hub.Select waits on too).
+type Waitable = hub.Waitable
 
 // Handle is the untyped view of a *Greenlet[T], for collections of greenlets
 // of different result types.
@@ -34,6 +31,7 @@ type Handle interface {
 	Kill(ctx context.Context, cause error) error
 	G() *hub.G
 	readySeq() uint64
+	consume() (release func())
 }
 
 var _ Handle = (*Greenlet[int])(nil)
@@ -119,19 +117,25 @@ func RaiseError() JoinOption { return func(o *joinOptions) { o.raiseError = true
 // the ready ones in the order they finished (gevent's joinall). If ctx ends
 // first it returns those that finished so far and ctx's cause. With
 // RaiseError it returns at the first failure with that greenlet's error. It is
-// a cooperative point. Nil entries are ignored.
+// a cooperative point. A nil entry is a programming error: JoinAll panics.
 func JoinAll[H Handle](ctx context.Context, gs []H, opts ...JoinOption) ([]H, error) {
 	var o joinOptions
 	for _, opt := range opts {
 		opt(&o)
 	}
-	gs = nonNil(gs)
+	mustNonNil(gs, "JoinAll")
 	want := len(gs)
 	if o.count > 0 && o.count < want {
 		want = o.count
 	}
 	if want == len(gs) && !o.raiseError {
 		return joinEach(ctx, gs)
+	}
+	if o.raiseError {
+		// The first failure is handed to the caller: it is observed.
+		for _, g := range gs {
+			defer g.consume()()
+		}
 	}
 	r := watch(gs)
 	defer r.stop()
@@ -178,7 +182,7 @@ func joinEach[H Handle](ctx context.Context, gs []H) ([]H, error) {
 // ends first (the survivors keep running). cause nil is the default kill. It
 // is a cooperative point.
 func KillAll[H Handle](ctx context.Context, gs []H, cause error) error {
-	gs = nonNil(gs)
+	mustNonNil(gs, "KillAll")
 	for _, g := range gs {
 		g.KillAsync(cause)
 	}
@@ -190,6 +194,7 @@ func KillAll[H Handle](ctx context.Context, gs []H, cause error) error {
 // them are (count <= 0: all), or what is ready when ctx ends. It is a
 // cooperative point. gevent's wait(objects, count=...).
 func Wait[H Waitable](ctx context.Context, objs []H, count int) []H {
+	mustNonNil(objs, "Wait")
 	if count <= 0 || count > len(objs) {
 		count = len(objs)
 	}
@@ -211,6 +216,7 @@ func Wait[H Waitable](ctx context.Context, objs []H, count int) []H {
 // when ctx ends, or when the loop breaks; the subscriptions are removed then.
 // Each step is a cooperative point.
 func IWait[H Waitable](ctx context.Context, objs []H) iter.Seq[H] {
+	mustNonNil(objs, "IWait")
 	return func(yield func(H) bool) {
 		r := watch(objs)
 		defer r.stop()
@@ -223,19 +229,25 @@ func IWait[H Waitable](ctx context.Context, objs []H) iter.Seq[H] {
 	}
 }
 
-// nonNil drops nil entries (nil interfaces and nil *Greenlet pointers).
-func nonNil[H Handle](gs []H) []H {
-	isNil := func(g H) bool {
-		if any(g) == nil {
-			return true
+// mustNonNil panics, naming the call and the index, on a nil entry (a nil
+// interface or a nil *Greenlet): a programming error, caught at the call.
+func mustNonNil[H Waitable](objs []H, call string) {
+	for i, o := range objs {
+		if isNil(o) {
+			panic(fmt.Sprintf("spawn: %s with a nil entry at index %d", call, i))
 		}
-		n, ok := any(g).(interface{ isNil() bool })
-		return ok && n.isNil()
 	}
-	if !slices.ContainsFunc(gs, isNil) {
-		return gs
+}
+
+func isNil(o any) bool {
+	if o == nil {
+		return true
 	}
-	return slices.DeleteFunc(slices.Clone(gs), isNil)
+	if n, ok := o.(interface{ isNil() bool }); ok {
+		return n.isNil()
+	}
+	v := reflect.ValueOf(o) // a nil *hub.Event, say
+	return v.Kind() == reflect.Pointer && v.IsNil()
 }
 
 func (gr *Greenlet[T]) isNil() bool { return gr == nil }

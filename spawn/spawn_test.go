@@ -206,9 +206,9 @@ func TestBadInput(t *testing.T) {
 	var nilG *spawn.Greenlet[int]
 	assert.ErrorIs(t, nilG.Join(context.Background()), spawn.ErrNilGreenlet)
 	assert.ErrorIs(t, nilG.Kill(context.Background(), nil), spawn.ErrNilGreenlet)
-	done, err := spawn.JoinAll(context.Background(), []*spawn.Greenlet[int]{nilG})
-	assert.NoError(t, err)
-	assert.Empty(t, done)
+	assert.PanicsWithValue(t, "spawn: JoinAll with a nil entry at index 0", func() {
+		spawn.JoinAll(context.Background(), []*spawn.Greenlet[int]{nilG})
+	})
 
 	require.NoError(t, h.Run(context.Background(), func(ctx context.Context) error {
 		self := make(chan *spawn.Greenlet[error], 1)
@@ -727,6 +727,29 @@ func TestWaitOnSemaphoresAndLocks(t *testing.T) {
 		assert.False(t, s1.Ready())
 		s1.Release()
 		assert.True(t, s1.Ready())
+		return nil
+	})
+}
+
+// A Queue can be waited on, with greenlets and the other primitives: it is
+// ready when an item is in it (or it is shut down).
+func TestWaitOnQueue(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		q, other := hub.NewQueue[string](0), hub.NewQueue[string](0)
+		g := spawn.SpawnLater(ctx, time.Hour, value(1))
+		defer g.KillAsync(nil)
+		spawn.Spawn(ctx, func(ctx context.Context) (int, error) { return 0, q.Put(ctx, "item") })
+		ready := spawn.Wait(ctx, []spawn.Waitable{g, other, q}, 1)
+		require.Len(t, ready, 1)
+		assert.Same(t, q, ready[0])
+		v, err := q.TryGet()
+		assert.Equal(t, "item", v)
+		assert.NoError(t, err)
+
+		other.Shutdown()
+		ready = spawn.Wait(ctx, []spawn.Waitable{q, other}, 1)
+		require.Len(t, ready, 1)
+		assert.Same(t, other, ready[0], "a shut-down queue is ready: Get fails at once")
 		return nil
 	})
 }

@@ -51,8 +51,9 @@ func run() error {
 		idleMin    = flag.Float64("idle-min", 75, "before a sample, wait for this idle percentage...")
 		idleWait   = flag.Duration("idle-wait", 0, "...for at most this long (default 3s, or 0 with -quick)")
 		idleBudget = flag.Duration("idle-budget", 0, "at most this much waiting for idle in the whole run (default 90s, or 0 with -quick)")
-		echoWindow = flag.Duration("echo-window", 0, "echo: measured window per sample (default 3s, or 500ms with -quick)")
+		echoWindow = flag.Duration("echo-window", 0, "echo and http: measured window per sample (default 3s, or 500ms with -quick; wrk rounds to whole seconds)")
 		echoDrain  = flag.Duration("echo-drain", 2*time.Second, "echo: time in-flight echoes get after the window")
+		wrk        = flag.String("wrk", "wrk", "http: the wrk load generator (Debian: apt-get install -y wrk)")
 		pin        = flag.Bool("pin", false, "echo and crawl: server on CPU 0, client on CPU 1 (taskset)")
 		budget     = flag.Duration("budget", 0, "start no sample after this; the rest are reported skipped (default 9m, or 55s with -quick)")
 		timeout    = flag.Duration("sample-timeout", 2*time.Minute, "kill a sample's process after this")
@@ -104,6 +105,12 @@ func run() error {
 	if cfg.PythonErr != "" {
 		fmt.Fprintln(os.Stderr, "bench: python gevent variants skipped:", cfg.PythonErr)
 		cfg.Env.Python = cfg.PythonErr
+	}
+	if path, err := exec.LookPath(*wrk); err == nil {
+		cfg.Wrk = path
+	} else {
+		cfg.WrkErr = fmt.Sprintf("no wrk load generator (%v): apt-get install -y wrk", err)
+		fmt.Fprintln(os.Stderr, "bench: http variants skipped:", cfg.WrkErr)
 	}
 	if *pin {
 		if _, err := exec.LookPath("taskset"); err != nil {

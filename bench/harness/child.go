@@ -38,6 +38,7 @@ type ChildResult struct {
 //	micro WORKLOAD VARIANT N WARMUP
 //	echo-server WORKLOAD VARIANT ADDR
 //	echo-client ADDR CONNS SIZE WINDOW DRAIN
+//	http-client WRK ADDR CONNS THREADS WINDOW
 //	site WORKLOAD ADDR LATENCY
 //	crawl WORKLOAD VARIANT ROOT CONC EXPECTED
 func ChildMain(reg *Registry, args []string) int {
@@ -122,6 +123,26 @@ func child(ctx context.Context, reg *Registry, args []string) (any, error) {
 			return ChildResult{Error: err.Error()}, nil
 		}
 		return ChildResult{OK: true, Ops: int(r.Msgs), WallNS: int64(time.Since(t0)), Metrics: r.Metrics()}, nil
+	case "http-client":
+		if err := need(6); err != nil {
+			return nil, err
+		}
+		l := WrkLoad{Wrk: args[1], Addr: args[2]}
+		var err1, err2, err3 error
+		l.Conns, err1 = strconv.Atoi(args[3])
+		l.Threads, err2 = strconv.Atoi(args[4])
+		l.Window, err3 = time.ParseDuration(args[5])
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, err
+		}
+		r, err := RunWrk(ctx, l)
+		if err != nil {
+			return ChildResult{Error: err.Error()}, nil
+		}
+		if err := r.Check(); err != nil {
+			return ChildResult{Error: err.Error()}, nil
+		}
+		return ChildResult{OK: true, Ops: int(r.Requests), WallNS: int64(r.Seconds * 1e9), Metrics: r.Metrics()}, nil
 	case "site":
 		if err := need(4); err != nil {
 			return nil, err

@@ -23,6 +23,10 @@ const (
 	// Crawl workloads start the site in one process and crawl it from
 	// another.
 	Crawl
+	// HTTP workloads start an HTTP server process per variant and load it
+	// with wrk, closed loop (one request in flight per connection); the grid
+	// is EchoGrid's connection counts (Size 0).
+	HTTP
 )
 
 // Languages of variants.
@@ -31,7 +35,8 @@ const (
 	LangPython = "python-gevent"
 )
 
-// EchoConfig is one point of the echo grid.
+// EchoConfig is one point of the echo grid (and of the HTTP grid, with
+// Size 0).
 type EchoConfig struct {
 	Conns int
 	Size  int
@@ -40,8 +45,14 @@ type EchoConfig struct {
 // Key names the configuration in samples and tables.
 func (c EchoConfig) Key() string { return fmt.Sprintf("c%d_s%d", c.Conns, c.Size) }
 
-// Label is the configuration for people: "100 conns 64 B".
-func (c EchoConfig) Label() string { return fmt.Sprintf("%d conns %d B", c.Conns, c.Size) }
+// Label is the configuration for people: "100 conns 64 B", or "100 conns"
+// without a size.
+func (c EchoConfig) Label() string {
+	if c.Size == 0 {
+		return fmt.Sprintf("%d conns", c.Conns)
+	}
+	return fmt.Sprintf("%d conns %d B", c.Conns, c.Size)
+}
 
 // ParseEchoConfig reads a Key back; a malformed key gives the zero config.
 func ParseEchoConfig(key string) EchoConfig {
@@ -144,7 +155,7 @@ type Variant struct {
 
 	// Exactly one body, by the workload's kind and the language.
 	Micro  func(b *B) error                                                     // Micro, Go
-	Server func(ctx context.Context, addr string) error                         // Echo, Go: serve until ctx ends
+	Server func(ctx context.Context, addr string) error                         // Echo and HTTP, Go: serve until ctx ends
 	Crawl  func(ctx context.Context, root string, conc int) (CrawlStats, error) // Crawl, Go
 	Python *Python                                                              // any kind, gevent
 

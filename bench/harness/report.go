@@ -260,8 +260,11 @@ func writeSection(b *strings.Builder, s Section) {
 		fmt.Fprintf(b, "![%s](%s)\n\n", w.Name, s.Chart)
 	}
 	head := []string{}
-	if w.Kind == Echo {
+	switch w.Kind {
+	case Echo:
 		head = append(head, "conns", "size")
+	case HTTP:
+		head = append(head, "conns")
 	}
 	head = append(head, "variant", "lang", "runs")
 	for _, m := range w.Columns {
@@ -275,9 +278,11 @@ func writeSection(b *strings.Builder, s Section) {
 	b.WriteString(strings.Repeat("---|", len(head)) + "\n")
 	for _, r := range s.Rows {
 		var cells []string
-		if w.Kind == Echo {
-			c := ParseEchoConfig(r.Config)
+		switch c := ParseEchoConfig(r.Config); w.Kind {
+		case Echo:
 			cells = append(cells, strconv.Itoa(c.Conns), strconv.Itoa(c.Size))
+		case HTTP:
+			cells = append(cells, strconv.Itoa(c.Conns))
 		}
 		name := r.Variant
 		if r.Ours {

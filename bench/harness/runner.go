@@ -46,6 +46,9 @@ type Config struct {
 	EchoWindow, EchoDrain time.Duration
 	// Pin runs echo servers on CPU 0 and the client on CPU 1 (taskset).
 	Pin bool
+	// Wrk is the wrk binary that loads HTTP servers; WrkErr, when set,
+	// makes the HTTP variants unavailable with that reason.
+	Wrk, WrkErr string
 	// Budget: no sample starts after it; the rest are recorded as skipped.
 	Budget time.Duration
 	// SampleTimeout bounds one child process.
@@ -120,7 +123,7 @@ func Run(ctx context.Context, c Config) ([]Section, error) {
 						s.PreIdlePct = idle
 					}
 					s.Workload, s.Variant, s.Lang, s.Ours, s.Rep = w.Name, v.Name, v.Lang, v.Ours, rep
-					if w.Kind == Echo {
+					if w.Kind == Echo || w.Kind == HTTP {
 						s.Config = cfg.Key()
 					}
 					if err := record(s); err != nil {
@@ -170,7 +173,7 @@ func (c Config) Report(samples []Sample) ([]Section, error) {
 }
 
 func (c Config) configs(w *Workload) []EchoConfig {
-	if w.Kind != Echo {
+	if w.Kind != Echo && w.Kind != HTTP {
 		return []EchoConfig{{}}
 	}
 	if c.Quick {
@@ -195,6 +198,8 @@ func (c Config) unavailable(w *Workload, v *Variant) string {
 		return w.SiteMissing
 	case v.Python != nil && c.PythonErr != "":
 		return c.PythonErr
+	case w.Kind == HTTP && c.WrkErr != "":
+		return c.WrkErr
 	}
 	return ""
 }
@@ -215,7 +220,7 @@ func (c Config) logSample(s Sample) {
 	switch s.Status {
 	case StatusOK:
 		var parts []string
-		for _, k := range []string{"ns_per_op", "wall_ms", "peak_rss_kb", "rss_bytes_per_task", "msgs_per_s", "p99_us", "pages_per_s"} {
+		for _, k := range []string{"ns_per_op", "wall_ms", "peak_rss_kb", "rss_bytes_per_task", "msgs_per_s", "req_per_s", "p99_us", "server_us_per_req", "pages_per_s"} {
 			if v, ok := s.Metrics[k]; ok {
 				parts = append(parts, Label(k)+"="+FormatNum(v))
 			}
@@ -326,6 +331,8 @@ func (c Config) sample(ctx context.Context, w *Workload, v *Variant, cfg EchoCon
 		err = c.sampleEcho(ctx, v, cfg, &s)
 	case Crawl:
 		err = c.sampleCrawl(ctx, w, v, &s)
+	case HTTP:
+		err = c.sampleHTTP(ctx, v, cfg, &s)
 	}
 	s.Status = StatusOK
 	if err != nil {
@@ -452,21 +459,47 @@ func (c Config) cpus() (server, client int) {
 }
 
 func (c Config) sampleEcho(ctx context.Context, v *Variant, cfg EchoConfig, s *Sample) error {
-	addr, err := freeAddr()
+	_, err := c.sampleServer(ctx, v, cfg, s, "echo_server", func(addr string) []string {
+		return []string{"echo-client", addr, strconv.Itoa(cfg.Conns), strconv.Itoa(cfg.Size), c.EchoWindow.String(), c.EchoDrain.String()}
+	})
+	return err
+}
+
+// sampleHTTP serves v in its own process and loads it with wrk (run by a
+// child of the harness, which turns wrk's report into a result).
+func (c Config) sampleHTTP(ctx context.Context, v *Variant, cfg EchoConfig, s *Sample) error {
+	threads := 2
+	if c.Pin {
+		threads = 1
+	}
+	run, err := c.sampleServer(ctx, v, cfg, s, "http_server", func(addr string) []string {
+		return []string{"http-client", c.Wrk, addr, strconv.Itoa(cfg.Conns), strconv.Itoa(threads), c.EchoWindow.String()}
+	})
 	if err != nil {
 		return err
+	}
+	s.Metrics["server_us_per_req"] = run.serverCPU / float64(run.res.Ops) * 1e6
+	return nil
+}
+
+// sampleServer serves v in its own process (Python variants in mode
+// pyMode), runs the harness child with clientArgs(addr) against it, and
+// fills the sample with the client's metrics and both processes' CPU.
+func (c Config) sampleServer(ctx context.Context, v *Variant, cfg EchoConfig, s *Sample, pyMode string, clientArgs func(addr string) []string) (clientRun, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return clientRun{}, err
 	}
 	scpu, ccpu := c.cpus()
 	sv, err := c.startServer(ctx, c.command(ctx, v, scpu,
-		[]string{"echo-server", v.Workload, v.Name, addr}, []string{"echo_server", addr}), addr)
+		[]string{"echo-server", v.Workload, v.Name, addr}, []string{pyMode, addr}), addr)
 	if err != nil {
-		return err
+		return clientRun{}, err
 	}
-	cl := c.rawCommand(ctx, nil, ccpu, []string{c.Exe, ChildArg, "echo-client", addr,
-		strconv.Itoa(cfg.Conns), strconv.Itoa(cfg.Size), c.EchoWindow.String(), c.EchoDrain.String()})
+	cl := c.rawCommand(ctx, nil, ccpu, append([]string{c.Exe, ChildArg}, clientArgs(addr)...))
 	run, err := c.runClient(cl, sv, s)
 	if err != nil {
-		return err
+		return run, err
 	}
 	wall := float64(run.res.WallNS) / 1e9
 	s.N = cfg.Conns
@@ -474,7 +507,7 @@ func (c Config) sampleEcho(ctx context.Context, v *Variant, cfg EchoConfig, s *S
 	s.Metrics["server_cpu"] = run.serverCPU / wall
 	s.Metrics["client_cpu"] = run.clientCPU / wall
 	s.Metrics["server_rss_kb"] = float64(run.serverRSSKB)
-	return nil
+	return run, nil
 }
 
 // clientRun is what runClient measured.

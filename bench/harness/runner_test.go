@@ -38,6 +38,8 @@ func buildTestReg() *Registry {
 		Ref: "ref", Primary: "ns_per_op", Ratios: []string{"ns_per_op"}, Columns: []string{"ns_per_op", "rss_bytes_per_task", "peak_rss_kb"}})
 	r.AddWorkload(Workload{Name: "e", Title: "Echo.", Kind: Echo, QuickEchoGrid: []EchoConfig{{Conns: 4, Size: 64}},
 		Ref: "std", Primary: "msgs_per_s", Ratios: []string{"msgs_per_s"}, Columns: []string{"msgs_per_s", "p99_us"}})
+	r.AddWorkload(Workload{Name: "h", Title: "HTTP.", Kind: HTTP, QuickEchoGrid: []EchoConfig{{Conns: 4}},
+		Ref: "std", Primary: "req_per_s", Ratios: []string{"req_per_s"}, Columns: []string{"req_per_s", "p99_us", "server_us_per_req"}})
 	r.AddWorkload(Workload{Name: "c", Title: "Crawl.", Kind: Crawl, Latency: time.Millisecond, Concurrency: 2, Site: testSite,
 		Ref: "bfs", Primary: "pages_per_s", Ratios: []string{"pages_per_s"}, Columns: []string{"pages_per_s", "pages"}})
 	count := func(b *B) error {
@@ -74,6 +76,8 @@ func buildTestReg() *Registry {
 		{Workload: "m", Name: "py_bad", Lang: LangPython, Python: &Python{Name: "py_bad", Script: pyBad}},
 		{Workload: "e", Name: "std", Lang: LangGo, Server: testEchoServer},
 		{Workload: "e", Name: "dies", Lang: LangGo, Server: func(context.Context, string) error { return errors.New("cannot listen") }},
+		{Workload: "h", Name: "std", Lang: LangGo, Server: testHTTPServer(http.StatusOK)},
+		{Workload: "h", Name: "errs", Lang: LangGo, Server: testHTTPServer(http.StatusInternalServerError)},
 		{Workload: "c", Name: "bfs", Lang: LangGo, Crawl: testCrawl(false)},
 		{Workload: "c", Name: "skips", Lang: LangGo, Crawl: testCrawl(true)},
 	} {
@@ -102,6 +106,25 @@ func testEchoServer(ctx context.Context, addr string) error {
 			return nil
 		}
 		go func() { defer c.Close(); io.Copy(c, c) }()
+	}
+}
+
+// testHTTPServer answers every request with status.
+func testHTTPServer(status int) func(ctx context.Context, addr string) error {
+	return func(ctx context.Context, addr string) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(status)
+			fmt.Fprint(w, "hi")
+		})}
+		context.AfterFunc(ctx, func() { srv.Close() })
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
 	}
 }
 
@@ -184,7 +207,12 @@ func testConfig(t *testing.T) Config {
 	if err != nil {
 		pyErr = "no python3"
 	}
-	return Config{Reg: testReg, Quick: true, Reps: 2, OutDir: t.TempDir(), Exe: exe, Python: py, PythonErr: pyErr,
+	wrk, err := exec.LookPath("wrk")
+	wrkErr := ""
+	if err != nil {
+		wrkErr = "no wrk"
+	}
+	return Config{Reg: testReg, Quick: true, Reps: 2, OutDir: t.TempDir(), Exe: exe, Python: py, PythonErr: pyErr, Wrk: wrk, WrkErr: wrkErr,
 		EchoWindow: 100 * time.Millisecond, EchoDrain: time.Second, SampleTimeout: 30 * time.Second,
 		// Never drop a sample as noisy here: the machine is shared, and the
 		// noise rule has its own test.
@@ -235,6 +263,11 @@ func TestRunEndToEnd(t *testing.T) {
 	if c.PythonErr == "" {
 		want["m/py"], want["m/py_bad"] = ok2, failed2
 	}
+	if c.WrkErr == "" {
+		want["h/std"], want["h/errs"] = ok2, failed2
+	} else {
+		want["h/std"], want["h/errs"] = []Status{StatusUnavailable}, []Status{StatusUnavailable}
+	}
 	for k, w := range want {
 		if !slices.Equal(status[k], w) {
 			t.Errorf("%s: statuses %v, want %v (error %q)", k, status[k], w, errs[k])
@@ -276,6 +309,14 @@ func TestRunEndToEnd(t *testing.T) {
 	}
 	if m := rows["e/std"].Metrics["msgs_per_s"]; m.N != 2 || m.Median <= 0 {
 		t.Errorf("echo msgs/s %+v", m)
+	}
+	if c.WrkErr == "" {
+		if m := rows["h/std"].Metrics["server_us_per_req"]; m.N != 2 || m.Median <= 0 {
+			t.Errorf("http server CPU per request %+v", m)
+		}
+		if !strings.Contains(errs["h/errs"], "non-2xx") {
+			t.Errorf("h/errs: error %q lacks non-2xx", errs["h/errs"])
+		}
 	}
 	for _, name := range []string{"results.md", "summary.jsonl", "m.png", "e.png", "c.png"} {
 		if fi, err := os.Stat(filepath.Join(c.OutDir, name)); err != nil || fi.Size() == 0 {

@@ -87,6 +87,8 @@ var Metrics = map[string]MetricInfo{
 	"server_rss_kb":      {"server RSS kB", true},
 	"pages_per_s":        {"pages/s", false},
 	"pages":              {"pages", false},
+	"req_per_s":          {"req/s", false},
+	"server_us_per_req":  {"server CPU us/req", true},
 }
 
 // Label returns a metric's column label (its name if unknown).

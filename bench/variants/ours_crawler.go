@@ -9,12 +9,15 @@ import (
 )
 
 func init() {
-	Reg.Add(harness.Variant{Workload: "crawl", Name: "gevent_go_crawler", Lang: harness.LangGo, Ours: true,
-		Desc:  "examples/crawler: monkey.PatchAll, a pool.Pool of greenlets fed by a hub.Queue, net/http (standard library dialer)",
-		Crawl: oursCrawl(nil)})
-	Reg.Add(harness.Variant{Workload: "crawl", Name: "gevent_go_crawler_netpoll", Lang: harness.LangGo, Ours: true,
-		Desc:  "the same, with monkey.NetpollDial: the transport's connections move through gnet event loops",
-		Crawl: oursCrawl(monkey.NetpollDial)})
+	for _, w := range crawlWorkloads {
+		Reg.Add(harness.Variant{Workload: w, Name: "gevent_go_crawler", Lang: harness.LangGo, Ours: true,
+			Desc: "examples/crawler: a pool.Pool of greenlets fed by a hub.Queue, net/http made cooperative by monkey " +
+				"(standard library dialer), pages parsed off the run token (hub.Offload, GOMAXPROCS at once)",
+			Crawl: oursCrawl(nil)})
+		Reg.Add(harness.Variant{Workload: w, Name: "gevent_go_crawler_netpoll", Lang: harness.LangGo, Ours: true,
+			Desc:  "the same, with monkey.NetpollDial: the transport's connections move through gnet event loops",
+			Crawl: oursCrawl(monkey.NetpollDial)})
+	}
 }
 
 func oursCrawl(dial monkey.DialFunc) func(ctx context.Context, root string, conc int) (harness.CrawlStats, error) {

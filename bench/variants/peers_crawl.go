@@ -12,8 +12,10 @@ import (
 // client). It shares the example's fetching and HTML parsing, so the crawl
 // workload compares schedulers, not parsers.
 func init() {
-	Reg.Add(harness.Variant{Workload: "crawl", Name: "nethttp", Lang: harness.LangGo,
-		Desc: "plain Go: net/http, goroutine per page, semaphore of 50 (examples/crawler's RunPlain)", Crawl: httpCrawl})
+	for _, w := range crawlWorkloads {
+		Reg.Add(harness.Variant{Workload: w, Name: "nethttp", Lang: harness.LangGo,
+			Desc: "plain Go: net/http, goroutine per page, semaphore of 50 (examples/crawler's RunPlain)", Crawl: httpCrawl})
+	}
 }
 
 func httpCrawl(ctx context.Context, root string, conc int) (harness.CrawlStats, error) {

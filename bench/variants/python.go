@@ -25,6 +25,7 @@ func init() {
 		{"sleep_many", "gevent_sleep", "gevent.spawn + gevent.sleep(0.01)"},
 		{"mem_parked", "gevent_event", "greenlets in Event.wait()"},
 		{"echo", "gevent", "gevent.server.StreamServer, recv/sendall loop"},
+		{"http", "gevent_pywsgi", "gevent.pywsgi.WSGIServer, a WSGI app returning the body"},
 		{"crawl", "gevent", "monkey.patch_all + http.client keep-alive, 50 worker greenlets"},
 	} {
 		Reg.Add(harness.Variant{Workload: v.workload, Name: v.name, Lang: harness.LangPython, Desc: v.desc,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,9 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/bench/harness"
+	"github.com/gevent-go/gevent/examples/crawler/site"
+	"github.com/gevent-go/gevent/monkey"
+	"github.com/gevent-go/gevent/netpoll"
 	"go.uber.org/goleak"
 )
 
@@ -151,6 +155,83 @@ func TestGoEchoServers(t *testing.T) {
 	}
 }
 
+// driveHTTP checks a server answers keep-alive GETs with the hello body,
+// from several connections at once.
+func driveHTTP(t *testing.T, addr string) {
+	t.Helper()
+	tr := &http.Transport{MaxIdleConnsPerHost: 8}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			for range 20 {
+				resp, err := client.Get("http://" + addr + "/")
+				if err != nil {
+					errs <- err
+					return
+				}
+				b, err := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if err != nil || resp.StatusCode != 200 || string(b) != "Hello, World!" {
+					errs <- fmt.Errorf("status %d body %q err %v", resp.StatusCode, b, err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestGoHTTPServers(t *testing.T) {
+	for _, v := range Reg.Variants("http") {
+		if v.Server == nil {
+			continue
+		}
+		t.Run(v.Name, func(t *testing.T) {
+			addr := freeAddr(t)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- v.Server(ctx, addr) }()
+			waitListening(t, addr)
+			driveHTTP(t, addr)
+			cancel()
+			if err := <-done; err != nil {
+				t.Fatalf("server: %v", err)
+			}
+		})
+	}
+}
+
+// The wrk client of the harness, against net/http, where wrk is installed.
+func TestWrkClient(t *testing.T) {
+	wrk, err := exec.LookPath("wrk")
+	if err != nil {
+		t.Skipf("no wrk (apt-get install -y wrk): %v", err)
+	}
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- netHTTPServer(ctx, addr) }()
+	waitListening(t, addr)
+	r, err := harness.RunWrk(context.Background(), harness.WrkLoad{Wrk: wrk, Addr: addr, Conns: 4, Threads: 1, Window: time.Second})
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Check(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("server: %v", err)
+	}
+}
+
 // testSite serves a small site: n pages in a ring with skips, fragments, a
 // duplicate link and an off-site link that must not be followed.
 func testSite(t *testing.T, n int) *httptest.Server {
@@ -188,6 +269,44 @@ func TestHTTPCrawl(t *testing.T) {
 	}
 	if harness.CheckCrawl(st, 41) == nil {
 		t.Fatal("CheckCrawl accepts a wrong page count")
+	}
+}
+
+// TestCrawlVariants: every Go crawler of both crawl workloads fetches every
+// page of a small clean site of that workload's mode, and no error.
+func TestCrawlVariants(t *testing.T) {
+	t.Cleanup(func() {
+		// The netpoll variant sets the dial function and starts netpoll's
+		// shared gnet engine: undo both before the leak check.
+		monkey.SetDialFunc(nil)
+		if err := netpoll.Shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	for _, w := range crawlWorkloads {
+		s := site.New(site.Config{Pages: 60, Clean: true, Realistic: w == "crawl_realistic"})
+		base, err := s.Start("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := s.Reachable(site.DefaultPolicy).Count(site.Page)
+		for _, v := range Reg.Variants(w) {
+			if v.Crawl == nil {
+				continue
+			}
+			t.Run(v.Key(), func(t *testing.T) {
+				st, err := v.Crawl(t.Context(), base+"/", 8)
+				if err == nil {
+					err = harness.CheckCrawl(st, want)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			})
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -255,6 +374,18 @@ func TestPythonEchoServer(t *testing.T) {
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
 	waitListening(t, addr)
 	driveEcho(t, addr)
+}
+
+func TestPythonHTTPServer(t *testing.T) {
+	needGevent(t)
+	addr := freeAddr(t)
+	cmd := exec.Command(python, "-c", geventScript, "http_server", addr)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	waitListening(t, addr)
+	driveHTTP(t, addr)
 }
 
 func TestPythonCrawl(t *testing.T) {

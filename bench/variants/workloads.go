@@ -66,12 +66,33 @@ func newRegistry() *harness.Registry {
 		Columns: []string{"msgs_per_s", "mb_per_s", "p50_us", "p99_us", "server_cpu", "server_rss_kb"},
 	})
 	r.AddWorkload(harness.Workload{
+		Name: "http",
+		Title: "HTTP/1.1 keep-alive GET answered with a 13-byte text/plain body (TechEmpower's plaintext handler), " +
+			"loaded by wrk (one request in flight per connection); any socket error or non-2xx response fails the sample; " +
+			"server CPU per request.",
+		Kind:          harness.HTTP,
+		EchoGrid:      []harness.EchoConfig{{Conns: 100}, {Conns: 1000}},
+		QuickEchoGrid: []harness.EchoConfig{{Conns: 100}},
+		Ref:           "nethttp", Primary: "req_per_s", Ratios: []string{"req_per_s", "p99_us", "server_us_per_req"},
+		Columns: []string{"req_per_s", "p50_us", "p99_us", "server_us_per_req", "server_cpu", "server_rss_kb"},
+	})
+	r.AddWorkload(harness.Workload{
 		Name: "crawl",
 		Title: fmt.Sprintf("Crawl the crawler example's embedded site (every response delayed %v) with concurrency %d; "+
 			"every page must be fetched exactly once.", crawlLatency, crawlConc),
 		Kind: harness.Crawl, Latency: crawlLatency, Concurrency: crawlConc,
 		SiteMissing: "no crawl site registered (crawlsite.go registers examples/crawler's embedded site)",
 		Ref:         "nethttp", Primary: "pages_per_s", Ratios: []string{"pages_per_s"},
+		Columns: []string{"pages_per_s", "pages", "wall_ms", "peak_rss_kb"},
+	})
+	r.AddWorkload(harness.Workload{
+		Name: "crawl_realistic",
+		Title: fmt.Sprintf("Crawl the crawler example's embedded site in its realistic mode (600 pages with a real "+
+			"documentation site's sizes: median 30 KiB, three past 1 MiB, 35 MiB in all; parse-heavy), every response "+
+			"delayed %v, concurrency %d; every page must be fetched exactly once.", crawlLatency, crawlConc),
+		Kind: harness.Crawl, Latency: crawlLatency, Concurrency: crawlConc,
+		SiteMissing: "no crawl site registered (crawlsite.go registers examples/crawler's embedded site)",
+		Ref:         "nethttp", Primary: "pages_per_s", Ratios: []string{"pages_per_s", "peak_rss_kb"},
 		Columns: []string{"pages_per_s", "pages", "wall_ms", "peak_rss_kb"},
 	})
 	return r

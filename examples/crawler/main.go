@@ -1,20 +1,23 @@
 // Command crawler is a concurrent web crawler built the gevent way:
 // monkey.PatchAll(), then a pool.Pool of greenlets fetching with net/http
-// and parsing with a real HTML parser.
+// and parsing with a real HTML parser off the hub's run token.
 //
 // Usage:
 //
 //	crawler [flags] [start-url]
 //
 // With no start URL it serves an embedded generated site (a few thousand
-// pages with 404s, redirects, non-HTML files and malformed HTML) on
-// 127.0.0.1 and crawls that, so it runs on a machine with no network. It
+// small pages with 404s, redirects, non-HTML files and malformed HTML, or,
+// with -site realistic, 600 pages with a real documentation site's sizes)
+// on 127.0.0.1 and crawls that, so it runs on a machine with no network. It
 // prints a live progress line on a terminal (plain periodic lines
 // otherwise) and a summary at the end. Ctrl-C stops it promptly and still
 // prints the summary of what was done.
 //
-// Exit status: 0 when the crawl ran to its end, 1 on an error, 2 on bad
-// usage, 130 when interrupted.
+// Exit status: 0 when the crawl ran to its end (failed URLs other than the
+// start URL are counted in the summary, not in the status), 1 when the start
+// URL itself failed (or every redirect it led to did) or on an error of the
+// crawler, 2 on bad usage, 130 when interrupted.
 package main
 
 import (
@@ -37,8 +40,10 @@ import (
 )
 
 func main() {
-	// The gevent way: patch first thing, so that net/http's blocking calls
-	// park only the calling greenlet.
+	// The gevent way: patch first thing. The crawl's own transport (for its
+	// header limit) is made cooperative the way PatchAll makes the default
+	// one, with monkey.WrapTransport; PatchAll covers the rest of net/http
+	// and the resolver the dialer uses.
 	monkey.PatchAll()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -61,6 +66,7 @@ type options struct {
 	json     string
 	latency  time.Duration
 	pages    int
+	site     string
 	seed     uint64
 }
 
@@ -70,7 +76,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: crawler [flags] [start-url]\n\n"+
-			"Crawls start-url's host, or, with no URL, an embedded generated site on 127.0.0.1.\n\nflags:\n")
+			"Crawls start-url's host, or, with no URL, an embedded generated site on 127.0.0.1.\n\n"+
+			"Exit status: 0 when the crawl ran to its end (failed URLs are listed in the summary),\n"+
+			"1 when the start URL itself failed or the crawler did, 2 on bad usage, 130 when interrupted.\n\nflags:\n")
 		fs.PrintDefaults()
 	}
 	c := &o.cfg
@@ -82,13 +90,18 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&c.SameHost, "same-host", c.SameHost, "follow only links to the start URL's host and port")
 	fs.DurationVar(&c.Timeout, "timeout", c.Timeout, "timeout of each request, body included")
 	fs.Int64Var(&c.MaxBody, "max-body", c.MaxBody, "bytes of each page read and parsed; longer bodies are cut and reported")
+	fs.Int64Var(&c.MaxHeaderBytes, "max-header-bytes", c.MaxHeaderBytes,
+		"bytes of each response header at most (Chrome's limit); a longer header fails the request")
+	fs.Int64Var(&c.BodyMemory, "body-memory", c.BodyMemory,
+		"bytes of bodies held in memory at once across all requests (greenlets engine); past it pages are parsed as they stream")
 	fs.StringVar(&c.UserAgent, "user-agent", c.UserAgent, "User-Agent header")
 	fs.StringVar(&o.visited, "visited", "", "write the visited URLs, one per line, sorted, to `file` (- for stdout)")
 	fs.StringVar(&o.json, "json", "", "write the summary as JSON to `file` (- for stdout)")
 	fs.StringVar(&o.engine, "engine", "greenlets", "greenlets (the gevent way) or goroutines (the plain-Go baseline)")
 	fs.StringVar(&o.progress, "progress", "auto", "auto (a bar on a terminal, lines otherwise), bar, lines or off")
 	fs.DurationVar(&o.latency, "latency", 20*time.Millisecond, "embedded site: latency added to every response")
-	fs.IntVar(&o.pages, "pages", site.DefaultPages, "embedded site: number of generated pages")
+	fs.IntVar(&o.pages, "pages", 0, "embedded site: number of generated pages (0: 3000, or 600 with -site realistic)")
+	fs.StringVar(&o.site, "site", "small", "embedded site: small (small pages, latency-bound) or realistic (a real site's page sizes, parse-heavy)")
 	fs.Uint64Var(&o.seed, "seed", 0, "embedded site: seed of the generated link graph")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -104,6 +117,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	case "greenlets", "goroutines":
 	default:
 		return nil, fmt.Errorf("crawler: unknown -engine %q (greenlets or goroutines)", o.engine)
+	}
+	switch o.site {
+	case "small", "realistic":
+	default:
+		return nil, fmt.Errorf("crawler: unknown -site %q (small or realistic)", o.site)
 	}
 	switch o.progress {
 	case "auto", "bar", "lines", "off":
@@ -127,7 +145,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		return 2
 	}
 	if o.cfg.Start == "" {
-		s := site.New(site.Config{Pages: o.pages, Latency: o.latency, Seed: o.seed})
+		s := site.New(site.Config{Pages: o.pages, Latency: o.latency, Seed: o.seed, Realistic: o.site == "realistic"})
 		u, err := s.Start("127.0.0.1:0")
 		if err != nil {
 			fmt.Fprintln(stderr, "crawler:", err)
@@ -135,8 +153,8 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 		}
 		defer s.Close()
 		o.cfg.Start = u + "/"
-		fmt.Fprintf(stderr, "crawler: no URL given: crawling the embedded site at %s (%d generated pages, %v latency)\n",
-			o.cfg.Start, o.pages, o.latency)
+		fmt.Fprintf(stderr, "crawler: no URL given: crawling the embedded %s site at %s (%d generated pages, %v latency)\n",
+			o.site, o.cfg.Start, s.Config().Pages, o.latency)
 	}
 
 	mode := o.progress
@@ -171,6 +189,10 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer, tty bool)
 	}
 	if sum.Stopped == crawl.StopInterrupted {
 		return 130
+	}
+	if sum.StartError != "" {
+		fmt.Fprintln(stderr, "crawler: the start URL failed:", sum.StartError)
+		return 1
 	}
 	return 0
 }
@@ -223,6 +245,14 @@ func writeOutputs(o *options, sum crawl.Summary, stdout, stderr io.Writer) error
 	return nil
 }
 
+// shownFailures is how many failed URLs the text summary names; -json
+// lists them all.
+const shownFailures = 10
+
+// kindOrder is the order of the error kinds in the text summary.
+var kindOrder = []string{crawl.KindNotFound, crawl.KindServerError, crawl.KindHTTPError, crawl.KindTimeout,
+	crawl.KindTooManyRedirects, crawl.KindRedirectLoop, crawl.KindRefused, crawl.KindOther}
+
 func printSummary(w io.Writer, s crawl.Summary) {
 	status := "done"
 	if s.Stopped != "" {
@@ -230,11 +260,31 @@ func printSummary(w io.Writer, s crawl.Summary) {
 	}
 	fmt.Fprintf(w, "crawl of %s (%s, concurrency %d): %s\n", s.Start, s.Engine, s.Concurrency, status)
 	fmt.Fprintf(w, "  pages     %d HTML pages (%d URLs fetched: %d non-HTML, %d redirects)\n", s.Pages, s.Fetched, s.Files, s.Redirects)
-	fmt.Fprintf(w, "  errors    %d (%d not found)\n", s.Errors, s.NotFound)
+	var kinds []string
+	for _, k := range kindOrder {
+		if n := s.ErrorsByKind[k]; n > 0 {
+			kinds = append(kinds, fmt.Sprintf("%d %s", n, strings.ReplaceAll(k, "_", " ")))
+		}
+	}
+	if len(kinds) > 0 {
+		fmt.Fprintf(w, "  errors    %d: %s\n", s.Errors, strings.Join(kinds, ", "))
+	} else {
+		fmt.Fprintf(w, "  errors    %d\n", s.Errors)
+	}
 	fmt.Fprintf(w, "  bytes     %d (%.1f MiB)\n", s.Bytes, float64(s.Bytes)/(1<<20))
 	fmt.Fprintf(w, "  seconds   %.2f\n", s.Seconds)
 	fmt.Fprintf(w, "  pages/s   %.1f\n", s.PagesPerSec)
 	for _, u := range s.Truncated {
 		fmt.Fprintf(w, "  truncated %s (body cut at the -max-body limit)\n", u)
+	}
+	for i, f := range s.Failures {
+		if i == shownFailures {
+			fmt.Fprintf(w, "  ... and %d more failed URLs (-json lists them all)\n", len(s.Failures)-shownFailures)
+			break
+		}
+		fmt.Fprintf(w, "  failed    %s: %s\n", f.URL, f.Error)
+	}
+	if s.StartError != "" {
+		fmt.Fprintf(w, "  the start URL failed: %s\n", s.StartError)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -51,8 +52,8 @@ func TestEmbeddedSiteJSON(t *testing.T) {
 	assert.Positive(t, sum.Errors)
 	assert.Positive(t, sum.Bytes)
 	assert.Positive(t, sum.PagesPerSec)
-	assert.Len(t, sum.Truncated, 1)
-	assert.Contains(t, errOut, "no URL given: crawling the embedded site")
+	assert.Empty(t, sum.Truncated, "the default body limit fits the 2 MiB page")
+	assert.Contains(t, errOut, "no URL given: crawling the embedded small site")
 	// JSON took stdout, so the text summary went to stderr.
 	assert.Contains(t, errOut, "pages/s")
 	assert.Contains(t, errOut, ": done\n")
@@ -106,6 +107,81 @@ func TestUsageErrors(t *testing.T) {
 	code, _, errOut := runCLI(t, "-h")
 	assert.Equal(t, 0, code)
 	assert.Contains(t, errOut, "usage: crawler")
+	assert.Contains(t, errOut, "1 when the start URL itself failed")
+	assert.Contains(t, errOut, "-max-header-bytes")
+	assert.Contains(t, errOut, "-body-memory")
+}
+
+// TestTextSummary: the summary breaks errors down by kind and names the
+// failed URLs, the first ten with their reasons.
+func TestTextSummary(t *testing.T) {
+	js := filepath.Join(t.TempDir(), "sum.json")
+	code, out, errOut := runCLI(t, "-pages", "300", "-latency", "0", "-progress", "off", "-json", js)
+	require.Equal(t, 0, code, errOut)
+	b, err := os.ReadFile(js)
+	require.NoError(t, err)
+	var sum crawl.Summary
+	require.NoError(t, json.Unmarshal(b, &sum))
+	require.Greater(t, sum.Errors, 10, "enough failures to be cut")
+	assert.Contains(t, out, "  errors    "+strconv.Itoa(sum.Errors)+": ")
+	for _, k := range []string{crawl.KindNotFound, crawl.KindServerError, crawl.KindTooManyRedirects, crawl.KindRedirectLoop} {
+		assert.Positive(t, sum.ErrorsByKind[k], "the site has a %s", k)
+	}
+	for k, n := range sum.ErrorsByKind {
+		assert.Regexp(t, `errors .*\b`+strconv.Itoa(n)+" "+strings.ReplaceAll(k, "_", " ")+`(,|\n)`, out, k)
+	}
+	var failed []string
+	for l := range strings.Lines(out) {
+		if strings.HasPrefix(l, "  failed    ") {
+			failed = append(failed, l)
+		}
+	}
+	require.Len(t, failed, 10)
+	for i, l := range failed {
+		assert.Equal(t, "  failed    "+sum.Failures[i].URL+": "+sum.Failures[i].Error+"\n", l)
+	}
+	assert.Contains(t, out, "... and "+strconv.Itoa(sum.Errors-10)+" more failed URLs")
+}
+
+// TestStartURLFails: the exit status is 1 when the start URL fails, 0 when
+// only pages it leads to do.
+func TestStartURLFails(t *testing.T) {
+	s := site.New(site.Config{Pages: 20})
+	base, err := s.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	defer s.Close()
+	for _, tc := range []struct {
+		start string
+		code  int
+		msg   string
+	}{
+		{base + "/p/999.html", 1, "crawler: the start URL failed: " + base + "/p/999.html: crawl: Not Found"},
+		{base + "/special/cycle/self", 1, "redirect loop"},
+		{"http://127.0.0.1:1/", 1, "connection refused"},
+		{base + "/r/0", 0, ""},
+	} {
+		code, out, errOut := runCLI(t, "-progress", "off", tc.start)
+		assert.Equal(t, tc.code, code, "%s: %s", tc.start, errOut)
+		if tc.code != 0 {
+			assert.Contains(t, errOut, tc.msg)
+			assert.Contains(t, out, "the start URL failed: ")
+		}
+	}
+}
+
+// TestBarAfterInterrupt: the last bar of an interrupted crawl shows what
+// was done of what was known, not 100% of a total shrunk to what was done.
+func TestBarAfterInterrupt(t *testing.T) {
+	var w bytes.Buffer
+	r := newReporter("bar", &w)
+	r.update(crawl.Progress{Done: 40, Queued: 160})
+	r.update(crawl.Progress{Done: 50, Queued: 0, Dropped: 150}) // the final snapshot after Ctrl-C
+	r.finish()
+	out := w.String()
+	last := out[strings.LastIndex(out, "\r")+1:]
+	assert.Contains(t, last, "50/200")
+	assert.Contains(t, last, "25%")
+	assert.NotContains(t, out, "100%")
 }
 
 // TestSIGINT runs the crawler as a child process on a slow embedded site,
@@ -130,7 +206,11 @@ func TestSIGINT(t *testing.T) {
 	}
 	sent := time.Now()
 	require.NoError(t, cmd.Process.Signal(syscall.SIGINT))
+	last := ""
 	for lines.Scan() {
+		if strings.Contains(lines.Text(), " done, ") {
+			last = lines.Text()
+		}
 	}
 	err = cmd.Wait()
 	took := time.Since(sent)
@@ -139,5 +219,7 @@ func TestSIGINT(t *testing.T) {
 	assert.Equal(t, 130, exit.ExitCode())
 	assert.Less(t, took, 2*time.Second, "stops promptly")
 	assert.Contains(t, out.String(), "stopped: interrupted")
+	// The last progress line counts the URLs known and never fetched.
+	assert.Regexp(t, `^crawler: \d+ done, 0 queued, \d+ dropped, `, last)
 	assert.Contains(t, out.String(), "pages/s")
 }

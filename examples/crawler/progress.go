@@ -41,13 +41,19 @@ func newReporter(mode string, w io.Writer) *reporter {
 func (r *reporter) update(p crawl.Progress) {
 	switch r.mode {
 	case "bar":
-		// The total is what is known so far: it grows as links are found.
-		r.bar.ChangeMax(max(1, p.Done+p.Queued))
+		// The total is what is known so far: it grows as links are found,
+		// and after an interruption it still counts the URLs dropped, so
+		// the bar shows what was done of what was known.
+		r.bar.ChangeMax(max(1, p.Done+p.Queued+p.Dropped))
 		r.bar.Describe(fmt.Sprintf("%d queued, %d errors, %.0f pages/s", p.Queued, p.Errors, p.PagesPerSec()))
 		_ = r.bar.Set(p.Done)
 	case "lines":
-		fmt.Fprintf(r.w, "crawler: %d done, %d queued, %d errors, %.1f MiB, %.0f pages/s, %.1fs\n",
-			p.Done, p.Queued, p.Errors, float64(p.Bytes)/(1<<20), p.PagesPerSec(), p.Elapsed.Seconds())
+		dropped := ""
+		if p.Dropped > 0 {
+			dropped = fmt.Sprintf(", %d dropped", p.Dropped)
+		}
+		fmt.Fprintf(r.w, "crawler: %d done, %d queued%s, %d errors, %.1f MiB, %.0f pages/s, %.1fs\n",
+			p.Done, p.Queued, dropped, p.Errors, float64(p.Bytes)/(1<<20), p.PagesPerSec(), p.Elapsed.Seconds())
 	}
 }
 

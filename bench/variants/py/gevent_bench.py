@@ -3,6 +3,7 @@
 # Run by the harness as: python3 -c <this file> MODE ARGS...
 #   micro WORKLOAD VARIANT N WARMUP   time one variant, print one JSON line
 #   echo_server HOST:PORT             serve echo until killed
+#   http_server HOST:PORT             serve HTTP (pywsgi) until killed
 #   crawl ROOT CONC EXPECTED          crawl a site, print one JSON line
 #
 # Every variant checks its own result and raises instead of reporting a time
@@ -264,6 +265,24 @@ def echo_server(addr):
     server.serve_forever()
 
 
+# --- http ---------------------------------------------------------------
+
+
+def http_server(addr):
+    from gevent.pywsgi import WSGIServer
+
+    host, port = addr.rsplit(":", 1)
+    body = b"Hello, World!"
+
+    def app(_environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+
+    server = WSGIServer((host, int(port)), app, log=None, backlog=2048)
+    server.serve_forever()
+
+
 # --- crawl --------------------------------------------------------------
 
 
@@ -334,6 +353,9 @@ def main(argv):
             return 0
         if mode == "echo_server":
             echo_server(argv[2])
+            return 0
+        if mode == "http_server":
+            http_server(argv[2])
             return 0
         if mode == "crawl":
             return crawl(argv[2], int(argv[3]), int(argv[4]))

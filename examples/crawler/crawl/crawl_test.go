@@ -3,7 +3,10 @@ package crawl_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +27,16 @@ func TestMain(m *testing.M) {
 	monkey.PatchAll() // first thing, as the crawler's main does
 	goleak.VerifyTestMain(m, goleak.IgnoreCurrent())
 }
+
+// testPolicy is the crawler's default policy with a per-request timeout
+// long enough for a machine loaded by the race detector and other test
+// packages (parsing a 2 MiB page shared with 49 others can take seconds
+// there), so that only the site's slow page times out.
+var testPolicy = func() site.Policy {
+	p := site.DefaultPolicy
+	p.Timeout = 2 * time.Minute
+	return p
+}()
 
 type engine struct {
 	name string
@@ -84,10 +97,23 @@ func checkExact(t *testing.T, s *site.Site, base string, p site.Policy, sum craw
 
 	assert.Equal(t, want.Count(site.Page), sum.Pages, "pages")
 	assert.Equal(t, want.Count(site.File), sum.Files, "non-HTML")
-	assert.Equal(t, want.Count(site.Redirect)+want.Count(site.TooManyRedirects), sum.Redirects, "redirects")
+	assert.Equal(t, want.Count(site.Redirect)+want.Count(site.TooManyRedirects)+want.Count(site.RedirectLoop), sum.Redirects, "redirects")
 	assert.Equal(t, want.Count(site.NotFound), sum.NotFound, "not found")
-	assert.Equal(t, want.Count(site.NotFound)+want.Count(site.ServerError)+want.Count(site.TooManyRedirects)+want.Count(site.Timeout),
+	assert.Equal(t, want.Count(site.NotFound)+want.Count(site.ServerError)+want.Count(site.TooManyRedirects)+want.Count(site.RedirectLoop)+want.Count(site.Timeout),
 		sum.Errors, "errors")
+	// Every failure is classified, and by the kind the site says it is.
+	kinds := map[site.Kind]string{site.NotFound: crawl.KindNotFound, site.ServerError: crawl.KindServerError,
+		site.TooManyRedirects: crawl.KindTooManyRedirects, site.RedirectLoop: crawl.KindRedirectLoop, site.Timeout: crawl.KindTimeout}
+	wantKinds := map[string]int{}
+	for k, name := range kinds {
+		if n := want.Count(k); n > 0 {
+			wantKinds[name] = n
+		}
+	}
+	assert.Equal(t, wantKinds, sum.ErrorsByKind, "errors by kind")
+	for _, f := range sum.Failures {
+		assert.Equal(t, kinds[want[strings.TrimPrefix(f.URL, base)]], f.Kind, f.URL)
+	}
 	assert.Equal(t, len(want), sum.Fetched, "fetched")
 	assert.Len(t, sum.Failures, sum.Errors)
 	assert.Empty(t, sum.Stopped)
@@ -97,14 +123,60 @@ func TestCrawlEmbeddedSiteExactly(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			s, base := startSite(t, site.Config{})
-			sum, err := e.run(t.Context(), config(base, site.DefaultPolicy))
+			sum, err := e.run(t.Context(), config(base, testPolicy))
 			require.NoError(t, err)
-			checkExact(t, s, base, site.DefaultPolicy, sum)
+			checkExact(t, s, base, testPolicy, sum)
 			assert.Greater(t, sum.Pages, site.DefaultPages, "every generated page and the special ones")
-			assert.Equal(t, []string{base + "/special/huge.html"}, sum.Truncated)
+			assert.Empty(t, sum.Truncated, "the default body limit fits the 2 MiB page")
 			assert.Equal(t, e.name, sum.Engine)
 		})
 	}
+}
+
+// TestRealisticSite: on the realistic site (pages up to 2.4 MiB, indexes
+// with hundreds of links) both engines fetch exactly what the site says,
+// with the default body limit; under a 1 MiB limit at depth 2 they report
+// the three general indexes as truncated and miss exactly the pages only
+// their cut-off links lead to.
+func TestRealisticSite(t *testing.T) {
+	small := testPolicy
+	small.MaxDepth, small.MaxBody = 2, 1<<20
+	for _, e := range engines {
+		for _, p := range []site.Policy{testPolicy, small} {
+			t.Run(fmt.Sprintf("%s/max-body-%d", e.name, p.MaxBody), func(t *testing.T) {
+				s, base := startSite(t, site.Config{Realistic: true, Latency: time.Millisecond})
+				sum, err := e.run(t.Context(), config(base, p))
+				require.NoError(t, err)
+				checkExact(t, s, base, p, sum)
+				if p.MaxBody < testPolicy.MaxBody {
+					assert.Equal(t, []string{base + "/p/125.html", base + "/p/325.html", base + "/p/525.html", base + "/special/huge.html"}, sorted(sum.Truncated))
+					assert.Less(t, sum.Pages, site.DefaultRealisticPages)
+				} else {
+					assert.Empty(t, sum.Truncated)
+					assert.Greater(t, sum.Pages, site.DefaultRealisticPages)
+				}
+			})
+		}
+	}
+}
+
+// TestTinyBodyMemory: with a body budget of one chunk, nearly every page
+// of the realistic site is parsed as it streams (the path a hostile site
+// forces): the crawl neither stalls nor changes (TestParseBufferedOrStreaming
+// checks the links of each parse against the streaming parse).
+func TestTinyBodyMemory(t *testing.T) {
+	s, base := startSite(t, site.Config{Realistic: true, Pages: 200, Latency: time.Millisecond})
+	cfg := config(base, testPolicy)
+	cfg.BodyMemory = 1
+	sum, err := crawl.Run(t.Context(), cfg)
+	require.NoError(t, err)
+	checkExact(t, s, base, testPolicy, sum)
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
 }
 
 // TestHardCases: a slow page past the timeout, a huge page cut at the body
@@ -147,7 +219,7 @@ func TestMaxDepth(t *testing.T) {
 		for _, depth := range []int{0, 1, 2, 4} {
 			t.Run(e.name+"/"+string(rune('0'+depth)), func(t *testing.T) {
 				s, base := startSite(t, site.Config{Pages: 400, Latency: time.Millisecond})
-				p := site.DefaultPolicy
+				p := testPolicy
 				p.MaxDepth = depth
 				sum, err := e.run(t.Context(), config(base, p))
 				require.NoError(t, err)
@@ -161,7 +233,7 @@ func TestMaxPages(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			s, base := startSite(t, site.Config{Pages: 500})
-			cfg := config(base, site.DefaultPolicy)
+			cfg := config(base, testPolicy)
 			cfg.MaxPages = 100
 			cfg.Concurrency = 7
 			sum, err := e.run(t.Context(), cfg)
@@ -188,7 +260,7 @@ func TestInterrupt(t *testing.T) {
 			defer cancel()
 			var cancelled time.Time
 			var last crawl.Progress
-			cfg := config(base, site.DefaultPolicy)
+			cfg := config(base, testPolicy)
 			cfg.Concurrency = 10
 			cfg.ProgressEvery = 20 * time.Millisecond
 			cfg.Progress = func(p crawl.Progress) {
@@ -207,6 +279,7 @@ func TestInterrupt(t *testing.T) {
 			assert.Less(t, sum.Fetched, 500)
 			assert.Equal(t, sum.Fetched, sum.Pages+sum.Files+sum.Redirects+sum.Errors-tooMany(sum))
 			assert.Zero(t, last.Queued, "every URL not fetched was dropped")
+			assert.Positive(t, last.Dropped, "the URLs known and never fetched are counted")
 			assert.Equal(t, sum.Fetched, last.Done)
 			for uri, n := range s.Hits() {
 				assert.Equal(t, 1, n, uri)
@@ -217,13 +290,7 @@ func TestInterrupt(t *testing.T) {
 
 // tooMany counts failures that are also counted as redirects.
 func tooMany(sum crawl.Summary) int {
-	n := 0
-	for _, f := range sum.Failures {
-		if strings.Contains(f.Error, crawl.ErrTooManyRedirects.Error()) {
-			n++
-		}
-	}
-	return n
+	return sum.ErrorsByKind[crawl.KindTooManyRedirects] + sum.ErrorsByKind[crawl.KindRedirectLoop]
 }
 
 // TestConcurrencyOverlaps: with 20 ms per response, 50 requests in flight
@@ -233,7 +300,7 @@ func TestConcurrencyOverlaps(t *testing.T) {
 		t.Run(e.name, func(t *testing.T) {
 			_, base := startSite(t, site.Config{Pages: 1000, Latency: 20 * time.Millisecond})
 			rate := func(conc, pages int) float64 {
-				cfg := config(base, site.DefaultPolicy)
+				cfg := config(base, testPolicy)
 				cfg.Concurrency = conc
 				cfg.MaxPages = pages
 				sum, err := e.run(t.Context(), cfg)
@@ -258,9 +325,9 @@ func TestCleanSite(t *testing.T) {
 	for _, e := range engines {
 		t.Run(e.name, func(t *testing.T) {
 			s, base := startSite(t, site.Config{Pages: 500, Clean: true})
-			sum, err := e.run(t.Context(), config(base, site.DefaultPolicy))
+			sum, err := e.run(t.Context(), config(base, testPolicy))
 			require.NoError(t, err)
-			checkExact(t, s, base, site.DefaultPolicy, sum)
+			checkExact(t, s, base, testPolicy, sum)
 			assert.Equal(t, 501, sum.Pages)
 			assert.Zero(t, sum.Errors)
 		})
@@ -269,7 +336,7 @@ func TestCleanSite(t *testing.T) {
 
 func TestSameHostOff(t *testing.T) {
 	_, base := startSite(t, site.Config{Pages: 30})
-	cfg := config(base, site.DefaultPolicy)
+	cfg := config(base, testPolicy)
 	cfg.SameHost = false
 	sum, err := crawl.Run(t.Context(), cfg)
 	require.NoError(t, err)
@@ -287,7 +354,98 @@ func TestSameHostOff(t *testing.T) {
 	for _, f := range sum.Failures {
 		if strings.HasPrefix(f.URL, "http://127.0.0.1:1/") {
 			assert.Zero(t, f.Status, "no response from a closed port")
+			assert.Equal(t, crawl.KindRefused, f.Kind, f.Error)
 		}
+	}
+	assert.Positive(t, sum.ErrorsByKind[crawl.KindRefused])
+}
+
+// TestStartFails: a start URL that fails (a 404, a redirect loop, a closed
+// port, a redirect to a 500) is reported as such, with its kind; a start URL
+// that redirects to a good page is not a failure.
+func TestStartFails(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/self", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/self", http.StatusFound) })
+	mux.HandleFunc("/to-error", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/error", http.StatusFound) })
+	mux.HandleFunc("/error", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", http.StatusInternalServerError) })
+	mux.HandleFunc("/to-ok", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/ok", http.StatusMovedPermanently) })
+	mux.HandleFunc("/ok", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte(`<a href="/missing">gone</a>`))
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	for _, e := range engines {
+		for _, tc := range []struct{ start, kind, failed string }{
+			{srv.URL + "/missing", crawl.KindNotFound, srv.URL + "/missing"},
+			{srv.URL + "/self", crawl.KindRedirectLoop, srv.URL + "/self"},
+			{srv.URL + "/to-error", crawl.KindServerError, srv.URL + "/error"},
+			{"http://127.0.0.1:1/", crawl.KindRefused, "http://127.0.0.1:1/"},
+			{srv.URL + "/to-ok", "", ""},
+		} {
+			t.Run(e.name+tc.start[strings.LastIndex(tc.start, "/"):], func(t *testing.T) {
+				cfg := crawl.DefaultConfig()
+				cfg.Start = tc.start
+				sum, err := e.run(t.Context(), cfg)
+				require.NoError(t, err)
+				if tc.kind == "" {
+					assert.Empty(t, sum.StartError)
+					assert.Equal(t, 1, sum.ErrorsByKind[crawl.KindNotFound], "a page it links to failed, not the start")
+					return
+				}
+				assert.True(t, strings.HasPrefix(sum.StartError, tc.failed+": "), sum.StartError)
+				require.NotEmpty(t, sum.Failures)
+				assert.Equal(t, tc.kind, sum.Failures[len(sum.Failures)-1].Kind)
+			})
+		}
+	}
+}
+
+// TestRedirectLoopNamed: a loop is an error on the URL that closes it, and
+// its message names every URL of the loop.
+func TestRedirectLoopNamed(t *testing.T) {
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			_, base := startSite(t, site.Config{Pages: 10})
+			sum, err := e.run(t.Context(), config(base, testPolicy))
+			require.NoError(t, err)
+			msgs := map[string]string{}
+			for _, f := range sum.Failures {
+				msgs[strings.TrimPrefix(f.URL, base)] = f.Error
+			}
+			a, b, self := base+"/special/cycle/a", base+"/special/cycle/b", base+"/special/cycle/self"
+			assert.Equal(t, crawl.ErrRedirectLoop.Error()+": "+a+" -> "+b+" -> "+a, msgs["/special/cycle/b"])
+			assert.Equal(t, crawl.ErrRedirectLoop.Error()+": "+self+" -> "+self, msgs["/special/cycle/self"])
+			assert.NotContains(t, msgs, "/special/cycle/a")
+		})
+	}
+}
+
+// TestHeaderLimit: a response header past MaxHeaderBytes fails the request
+// (net/http's own limit would be 10 MB); a larger limit lets it through.
+func TestHeaderLimit(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Header().Set("X-Pad", strings.Repeat("x", 300<<10))
+		_, _ = w.Write([]byte("<p>ok</p>"))
+	}))
+	defer srv.Close()
+	for _, e := range engines {
+		t.Run(e.name, func(t *testing.T) {
+			cfg := crawl.DefaultConfig()
+			cfg.Start = srv.URL + "/"
+			sum, err := e.run(t.Context(), cfg)
+			require.NoError(t, err)
+			require.Len(t, sum.Failures, 1)
+			assert.Contains(t, sum.Failures[0].Error, "headers exceeded")
+			assert.Zero(t, sum.Pages)
+
+			cfg.MaxHeaderBytes = 1 << 20
+			sum, err = e.run(t.Context(), cfg)
+			require.NoError(t, err)
+			assert.Empty(t, sum.Failures)
+			assert.Equal(t, 1, sum.Pages)
+		})
 	}
 }
 
@@ -319,15 +477,6 @@ func TestBadConfig(t *testing.T) {
 	}
 }
 
-func TestRunNeedsPatch(t *testing.T) {
-	monkey.Unpatch(monkey.HTTP)
-	defer monkey.PatchAll()
-	cfg := crawl.DefaultConfig()
-	cfg.Start = "http://127.0.0.1:1/"
-	_, err := crawl.Run(t.Context(), cfg)
-	assert.ErrorIs(t, err, crawl.ErrNotPatched)
-}
-
 // TestRunFromKilledGreenlet: Run called by a greenlet of another hub is
 // interrupted by a kill of that greenlet, promptly, and leaves nothing
 // running (goleak checks at the end).
@@ -338,7 +487,7 @@ func TestRunFromKilledGreenlet(t *testing.T) {
 	busy := make(chan struct{})
 	var once sync.Once
 	g := spawn.Spawn(t.Context(), func(ctx context.Context) (crawl.Summary, error) {
-		cfg := config(base, site.DefaultPolicy)
+		cfg := config(base, testPolicy)
 		cfg.Concurrency = 10
 		cfg.ProgressEvery = 20 * time.Millisecond
 		cfg.Progress = func(p crawl.Progress) {

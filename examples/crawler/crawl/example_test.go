@@ -27,7 +27,10 @@ func ExampleRun() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Printf("%d pages, %d non-HTML, %d redirects, %d errors (%d not found), %d truncated\n",
-		sum.Pages, sum.Files, sum.Redirects, sum.Errors, sum.NotFound, len(sum.Truncated))
-	// Output: 126 pages, 4 non-HTML, 15 redirects, 5 errors (3 not found), 1 truncated
+	fmt.Printf("%d pages, %d non-HTML, %d redirects, %d errors, %d truncated\n",
+		sum.Pages, sum.Files, sum.Redirects, sum.Errors, len(sum.Truncated))
+	fmt.Println("errors by kind:", sum.ErrorsByKind)
+	// Output:
+	// 127 pages, 4 non-HTML, 16 redirects, 7 errors, 0 truncated
+	// errors by kind: map[not_found:3 redirect_loop:2 server_error:1 too_many_redirects:1]
 }

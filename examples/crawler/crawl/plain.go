@@ -16,7 +16,7 @@ func RunPlain(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	client := newClient()
+	client := newClient(&s.cfg, false)
 	defer client.CloseIdleConnections()
 
 	var (
@@ -42,7 +42,7 @@ func RunPlain(ctx context.Context, cfg Config) (Summary, error) {
 		if !ok {
 			return
 		}
-		r := fetch(ctx, client, &s.cfg, j.u)
+		r := fetchStreaming(ctx, client, &s.cfg, j.u)
 		mu.Lock()
 		var next []job
 		if ctx.Err() != nil {

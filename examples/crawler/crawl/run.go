@@ -2,13 +2,11 @@ package crawl
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
-	"github.com/gevent-go/gevent/monkey"
 	"github.com/gevent-go/gevent/pool"
 	"github.com/gevent-go/gevent/spawn"
 )
@@ -16,27 +14,23 @@ import (
 // stopGrace bounds how long Run waits for its greenlets after the crawl.
 const stopGrace = 5 * time.Second
 
-// ErrNotPatched is returned by Run when net/http has not been made
-// cooperative with monkey.PatchAll (or monkey.Patch(monkey.HTTP)): every
-// request would then hold the hub, and the crawl would fetch one URL at a
-// time.
-var ErrNotPatched = errors.New("crawl: net/http is not patched: call monkey.PatchAll() first thing in main")
-
-// Run crawls cfg.Start with greenlets, the way a gevent program does it:
-// after monkey.PatchAll(), a main greenlet hands each URL to a pool.Pool of
-// cfg.Concurrency greenlets, and every greenlet fetches with net/http (whose
-// default transport PatchAll made cooperative) and parses with
-// golang.org/x/net/html. The crawl's bookkeeping is shared by all greenlets
-// without a lock: they run on one hub with one run token, so only one of
-// them runs at a time, and another gets the token only while one waits for
-// the network.
+// Run crawls cfg.Start with greenlets, the way a gevent program does it: a
+// main greenlet hands each URL to a pool.Pool of cfg.Concurrency greenlets,
+// and every greenlet fetches with net/http, made cooperative by monkey (an
+// http.Transport of the crawl's own, for its header limit, wrapped with
+// monkey.WrapTransport as monkey.PatchAll wraps the default one), and
+// parses with golang.org/x/net/html off the hub's run token, on at most
+// GOMAXPROCS goroutines at once (hub.Offload, gevent's threadpool), so a
+// parse-heavy site keeps every core busy. The crawl's bookkeeping is shared
+// by all greenlets without a lock: they run on one hub with one run token,
+// so only one of them runs at a time, and another gets the token only while
+// one waits for the network or a parse.
 //
 // Run blocks until every reachable URL was fetched once, MaxPages were
 // fetched, or ctx ends. Cancelling ctx is an interruption, not an error: the
 // fetches in flight are killed, and the summary (Stopped "interrupted") says
-// what was done. The error is for a bad Config (ErrConfig), for a process
-// that did not patch net/http (ErrNotPatched), or a failure of the hub
-// itself; 404s and failed requests are counted in the summary. The crawl
+// what was done. The error is for a bad Config (ErrConfig) or a failure of
+// the hub itself; 404s and failed requests are counted in the summary. The crawl
 // runs on a hub of its own; called from a greenlet, Run waits for it
 // cooperatively, and a kill of the caller interrupts it.
 func Run(ctx context.Context, cfg Config) (Summary, error) {
@@ -44,14 +38,11 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	if !monkey.IsPatched(monkey.HTTP) {
-		return Summary{}, ErrNotPatched
-	}
 	h, err := hub.New()
 	if err != nil {
 		return Summary{}, fmt.Errorf("crawl: %w", err)
 	}
-	client := newClient()
+	client := newClient(&s.cfg, true)
 	defer client.CloseIdleConnections()
 
 	// The hub is stopped even if a kill of a calling greenlet (of another
@@ -88,6 +79,7 @@ func Run(ctx context.Context, cfg Config) (Summary, error) {
 // the queue down once every URL put in it was done, which ends the loop.
 func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 	p := pool.New(s.cfg.Concurrency)
+	parse := newParser(&s.cfg)
 	urls := hub.NewQueue[job](0) // unbounded; every put counts a task until TaskDone
 	put := func(js []job) {
 		for _, j := range js {
@@ -123,7 +115,7 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 	visit := func(j job) func(ctx context.Context) (struct{}, error) {
 		return func(ctx context.Context) (struct{}, error) {
 			defer urls.TaskDone() // after the URLs it found were put
-			r := fetch(ctx, client, &s.cfg, j.u)
+			r := parse.fetch(ctx, client, j.u)
 			if ctx.Err() != nil {
 				return struct{}{}, nil // killed: not fetched
 			}

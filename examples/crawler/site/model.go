@@ -1,6 +1,7 @@
 package site
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -20,6 +21,9 @@ const (
 	Redirect
 	// TooManyRedirects is a 3xx response past the policy's redirect limit.
 	TooManyRedirects
+	// RedirectLoop is a 3xx response back to a URL of the redirect chain
+	// that led to it (itself included): an error, never followed.
+	RedirectLoop
 	// NotFound is a 404.
 	NotFound
 	// ServerError is a 5xx.
@@ -28,7 +32,7 @@ const (
 	Timeout
 )
 
-var kindNames = [...]string{"page", "file", "redirect", "too-many-redirects", "not-found", "server-error", "timeout"}
+var kindNames = [...]string{"page", "file", "redirect", "too-many-redirects", "redirect-loop", "not-found", "server-error", "timeout"}
 
 func (k Kind) String() string {
 	if k >= 0 && int(k) < len(kindNames) {
@@ -46,15 +50,16 @@ type Policy struct {
 	// MaxRedirects bounds the consecutive redirects followed from one link.
 	MaxRedirects int
 	// MaxBody is the number of body bytes parsed for links (<= 0: all). The
-	// generated pages are a few KiB; only /special/huge.html is cut.
+	// generated pages are a few KiB, realistic ones up to 2.6 MiB, and
+	// /special/huge.html is Config.HugeSize.
 	MaxBody int64
 	// Timeout fails a response slower than it (0: none).
 	Timeout time.Duration
 }
 
 // DefaultPolicy is the crawler example's default: no depth bound, 10
-// redirects, 1 MiB bodies, 10 s per request.
-var DefaultPolicy = Policy{MaxDepth: -1, MaxRedirects: 10, MaxBody: 1 << 20, Timeout: 10 * time.Second}
+// redirects, 8 MiB bodies, 10 s per request.
+var DefaultPolicy = Policy{MaxDepth: -1, MaxRedirects: 10, MaxBody: 8 << 20, Timeout: 10 * time.Second}
 
 // Expected maps the request URI (path plus query) of every URL a correct
 // crawler starting at "/" fetches to what it gets there. Off-site URLs are
@@ -76,7 +81,8 @@ func (e Expected) Count(k Kind) int {
 // HTML, the URLs a crawler with policy p fetches starting at "/", each once.
 // Depths are shortest-path depths (a 0-1 breadth-first search: a link costs
 // 1, a redirect 0), which is what a crawler gets that lowers a URL's depth
-// when it finds a shorter way to it.
+// when it finds a shorter way to it. A redirect back to a URL of the
+// redirect chain by which it was first found is a RedirectLoop.
 func (s *Site) Reachable(p Policy) Expected {
 	type item struct {
 		uri         string
@@ -84,6 +90,15 @@ func (s *Site) Reachable(p Policy) Expected {
 	}
 	out := Expected{}
 	depth := map[string]int{"/": 0}
+	via := map[string]string{} // the redirect by which a URL was first found
+	inChain := func(uri, target string) bool {
+		for x, ok := uri, true; ok; x, ok = via[x] {
+			if x == target {
+				return true
+			}
+		}
+		return false
+	}
 	dq := []item{{uri: "/"}} // a deque: redirects go to the front, links to the back
 	for len(dq) > 0 {
 		it := dq[0]
@@ -94,7 +109,10 @@ func (s *Site) Reachable(p Policy) Expected {
 		path, _, _ := strings.Cut(it.uri, "?")
 		n := s.lookup(path)
 		kind, targets := s.classify(n, p)
-		if kind == Redirect && n.follow != "" && it.hops+1 > p.MaxRedirects {
+		switch {
+		case kind == Redirect && n.follow != "" && inChain(it.uri, n.follow):
+			kind, targets = RedirectLoop, nil
+		case kind == Redirect && n.follow != "" && it.hops+1 > p.MaxRedirects:
 			kind, targets = TooManyRedirects, nil
 		}
 		out[it.uri] = kind
@@ -106,8 +124,12 @@ func (s *Site) Reachable(p Policy) Expected {
 			if p.MaxDepth >= 0 && next.depth > p.MaxDepth {
 				continue
 			}
-			if d, ok := depth[t]; ok && d <= next.depth {
+			d, known := depth[t]
+			if known && d <= next.depth {
 				continue
+			}
+			if !known && kind == Redirect {
+				via[t] = it.uri
 			}
 			depth[t] = next.depth
 			if kind == Redirect {
@@ -140,6 +162,17 @@ func (s *Site) classify(n node, p Policy) (Kind, []string) {
 		return File, nil
 	case n.raw != "":
 		return Page, n.rawTargets
+	case n.real != nil && p.MaxBody > 0:
+		// A crawler cutting the body sees the links whose tag ends within
+		// the first MaxBody bytes.
+		ends, _ := n.real.render(io.Discard)
+		var ts []string
+		for i, l := range n.links {
+			if int64(ends[i]) <= p.MaxBody {
+				ts = append(ts, l.target)
+			}
+		}
+		return Page, ts
 	}
 	var ts []string
 	for _, l := range n.links {

@@ -1,7 +1,7 @@
 // Package site serves a generated web site for the crawler example, so the
 // crawler runs on a machine with no network: a few thousand interlinked pages
-// on 127.0.0.1, with 404s, redirects (a redirect cycle and an endless chain
-// among them), an off-site redirect, a server error, non-HTML files, malformed
+// on 127.0.0.1, with 404s, redirects (a redirect cycle, a self-redirect and an
+// endless chain among them), an off-site redirect, a server error, non-HTML files, malformed
 // HTML, a slow page, a huge page, links in every relative and absolute form,
 // and trap links (in comments, scripts, attributes that are not href, non-HTML
 // bodies) that a crawler using a real HTML parser never follows.
@@ -52,6 +52,12 @@ type Config struct {
 	// crawl must end with Pages+1 HTML pages (the index too) and no error.
 	// Benchmark harnesses that check exactly that use it.
 	Clean bool
+	// Realistic generates pages shaped like a real documentation site's
+	// (see DefaultRealisticPages and RealisticMedianSize): a page-size
+	// spread from a few KiB to past 1 MiB, hundreds of links on the index
+	// pages, dense markup. Crawling it is parse-heavy. Pages defaults to
+	// DefaultRealisticPages.
+	Realistic bool
 }
 
 // Site is a generated site: an http.Handler plus, once started, its own
@@ -71,6 +77,9 @@ type Site struct {
 func New(cfg Config) *Site {
 	if cfg.Pages <= 0 {
 		cfg.Pages = DefaultPages
+		if cfg.Realistic {
+			cfg.Pages = DefaultRealisticPages
+		}
 	}
 	if cfg.SlowDelay <= 0 {
 		cfg.SlowDelay = DefaultSlowDelay
@@ -140,7 +149,17 @@ func (s *Site) Close() error {
 // the number of HTML pages a crawl with DefaultPolicy finds; a crawl finds
 // no error there.
 func Serve(ctx context.Context, addr string, latency time.Duration, ready func(pages int)) error {
-	s := New(Config{Latency: latency, Clean: true})
+	return serve(ctx, Config{Latency: latency, Clean: true}, addr, ready)
+}
+
+// ServeRealistic is Serve for a clean realistic site (Config.Realistic) of
+// DefaultRealisticPages pages.
+func ServeRealistic(ctx context.Context, addr string, latency time.Duration, ready func(pages int)) error {
+	return serve(ctx, Config{Latency: latency, Clean: true, Realistic: true}, addr, ready)
+}
+
+func serve(ctx context.Context, cfg Config, addr string, ready func(pages int)) error {
+	s := New(cfg)
 	if _, err := s.Start(addr); err != nil {
 		return err
 	}
@@ -172,14 +191,8 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	n := s.lookup(r.URL.Path)
-	if d := s.cfg.Latency + n.delay; d > 0 {
-		t := time.NewTimer(d)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			t.Stop()
-			return
-		}
+	if !wait(r.Context(), s.cfg.Latency+n.delay) {
+		return
 	}
 	host := r.Host
 	if s.ln != nil {
@@ -198,6 +211,10 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", n.ctype)
+	if n.real != nil {
+		_, _ = n.real.render(w)
+		return
+	}
 	if n.raw != "" {
 		_, _ = w.Write([]byte(expand(n.raw)))
 		return
@@ -235,6 +252,32 @@ func (s *Site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(tail.String()))
 }
 
+// Delay wraps h so that every response waits d first, the time a real
+// network and server would take (cut short, with no response, if the
+// client goes away).
+func Delay(d time.Duration, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if wait(r.Context(), d) {
+			h.ServeHTTP(w, r)
+		}
+	})
+}
+
+// wait waits d, and reports false if ctx ended first.
+func wait(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 func writeLinksTo(b *strings.Builder, ls []link, expand func(string) string) {
 	for i, l := range ls {
 		fmt.Fprintf(b, "<p><a href=\"%s\">late link %d</a></p>\n", html.EscapeString(expand(l.href)), i)
@@ -263,6 +306,9 @@ type node struct {
 	raw      string // a body served verbatim instead of the rendered page
 	// rawTargets are the request URIs a crawler takes from a raw HTML body.
 	rawTargets []string
+	// real, if not nil, is a realistic page, rendered instead; its links
+	// are links too.
+	real *realPage
 }
 
 const htmlType = "text/html; charset=utf-8"
@@ -270,12 +316,17 @@ const htmlType = "text/html; charset=utf-8"
 func (s *Site) lookup(path string) node {
 	n := s.cfg.Pages
 	switch {
+	case path == "/" && s.cfg.Realistic:
+		return s.realisticIndex()
 	case path == "/":
 		return s.index()
 	case strings.HasPrefix(path, "/p/") && strings.HasSuffix(path, ".html"):
 		i, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(path, "/p/"), ".html"))
 		if err != nil || i < 0 || i >= n || "/p/"+strconv.Itoa(i)+".html" != path {
 			return node{status: http.StatusNotFound}
+		}
+		if s.cfg.Realistic {
+			return s.realisticPage(i)
 		}
 		return s.page(i)
 	case strings.HasPrefix(path, "/r/"):
@@ -456,6 +507,8 @@ func (s *Site) special(path string) node {
 		return node{status: http.StatusFound, location: "/special/cycle/b", follow: "/special/cycle/b"}
 	case "/special/cycle/b":
 		return node{status: http.StatusFound, location: "/special/cycle/a", follow: "/special/cycle/a"}
+	case "/special/cycle/self":
+		return node{status: http.StatusMovedPermanently, location: "/special/cycle/self", follow: "/special/cycle/self"}
 	case "/special/offsite":
 		return node{status: http.StatusFound, location: "http://127.0.0.1:1/away.html"}
 	case "/special/error":
@@ -510,6 +563,7 @@ func (s *Site) special(path string) node {
 // specials are linked from /special/index.html.
 var specials = []string{
 	"/special/cycle/a",
+	"/special/cycle/self",
 	"/special/chain/0",
 	"/special/offsite",
 	"/special/error",

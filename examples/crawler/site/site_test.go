@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -101,6 +103,33 @@ func TestLatency(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 60*time.Millisecond, "404s are delayed too")
 }
 
+// TestDelay: Delay holds every response back by d; a client that gives up
+// first gets none, and the handler never runs.
+func TestDelay(t *testing.T) {
+	served := make(chan struct{}, 2)
+	h := site.Delay(50*time.Millisecond, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served <- struct{}{}
+		_, _ = w.Write([]byte("ok"))
+	}))
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	start := time.Now()
+	_, body := get(t, srv.URL)
+	assert.Equal(t, "ok", body)
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+	<-served
+
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	require.NoError(t, err)
+	_, err = noFollow.Do(req)
+	require.Error(t, err)
+	srv.Close() // waits for the handler of the abandoned request
+	assert.Empty(t, served, "the handler never ran for the request that gave up")
+	noFollow.CloseIdleConnections()
+}
+
 func TestReachable(t *testing.T) {
 	s := site.New(site.Config{Pages: 200})
 	all := s.Reachable(site.DefaultPolicy)
@@ -114,9 +143,16 @@ func TestReachable(t *testing.T) {
 	assert.Equal(t, site.TooManyRedirects, all["/special/chain/10"])
 	assert.NotContains(t, all, "/special/chain/11")
 	assert.Equal(t, site.Page, all["/special/ok/huge-head.html"])
-	assert.NotContains(t, all, "/special/ok/huge-tail.html", "the 2 MiB page is cut at 1 MiB")
+	assert.Equal(t, site.Page, all["/special/ok/huge-tail.html"], "the 2 MiB page fits the default body limit")
+	assert.Equal(t, site.RedirectLoop, all["/special/cycle/b"], "a -> b -> a")
+	assert.Equal(t, site.RedirectLoop, all["/special/cycle/self"])
+	assert.Equal(t, site.Redirect, all["/special/cycle/a"])
 
 	p := site.DefaultPolicy
+	p.MaxBody = 1 << 20
+	assert.NotContains(t, s.Reachable(p), "/special/ok/huge-tail.html", "the 2 MiB page is cut at 1 MiB")
+
+	p = site.DefaultPolicy
 	p.MaxBody = 0 // no limit
 	p.MaxRedirects = 0
 	p.Timeout = 100 * time.Millisecond
@@ -141,6 +177,56 @@ func TestServe(t *testing.T) {
 	assert.Equal(t, site.DefaultPages+1, n, "a clean site: the generated pages and the index")
 	cancel()
 	require.NoError(t, <-done)
+}
+
+// TestRealistic: the realistic mode has a real site's page-size spread and
+// link counts, measured on the bytes it serves.
+func TestRealistic(t *testing.T) {
+	s := site.New(site.Config{Realistic: true, Clean: true})
+	require.Equal(t, site.DefaultRealisticPages, s.Config().Pages)
+	base, err := s.Start("127.0.0.1:0")
+	require.NoError(t, err)
+	defer func() {
+		require.NoError(t, s.Close())
+		noFollow.CloseIdleConnections()
+	}()
+	var sizes []int
+	links := map[string]int{}
+	for i := range s.Config().Pages {
+		u := "/p/" + strconv.Itoa(i) + ".html"
+		resp, body := get(t, base+u)
+		require.Equal(t, 200, resp.StatusCode, u)
+		sizes = append(sizes, len(body))
+		links[u] = strings.Count(body, "<a ")
+	}
+	slices.Sort(sizes)
+	median := sizes[len(sizes)/2]
+	t.Logf("page sizes: min %d, median %d, p90 %d, max %d bytes", sizes[0], median, sizes[len(sizes)*9/10], sizes[len(sizes)-1])
+	assert.InDelta(t, site.RealisticMedianSize, median, 15<<10, "median tens of KiB")
+	assert.Less(t, sizes[0], 8<<10)
+	big := 0
+	for _, n := range sizes {
+		if n > 1<<20 {
+			big++
+		}
+	}
+	assert.Equal(t, 3, big, "pages past 1 MiB: 125, 325 and 525")
+	assert.Less(t, sizes[len(sizes)-1], 3<<20)
+	assert.Greater(t, links["/p/50.html"], 200, "a table of contents")
+	assert.Greater(t, links["/p/125.html"], 1000, "a general index")
+
+	all := s.Reachable(site.DefaultPolicy)
+	assert.Len(t, all, 601, "every page and the index")
+	assert.Equal(t, 601, all.Count(site.Page))
+
+	// Under a 1 MiB body limit the general indexes lose their last links:
+	// at depth 1 from a general index, some pages are then out of reach.
+	p := site.DefaultPolicy
+	p.MaxDepth = 2
+	full := s.Reachable(p)
+	p.MaxBody = 1 << 20
+	cut := s.Reachable(p)
+	assert.Less(t, len(cut), len(full))
 }
 
 func TestClean(t *testing.T) {

@@ -1,0 +1,82 @@
+// Package childtest runs a server example as a child process of its own
+// test binary, so that its test can stop it with a real signal.
+package childtest
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/gevent-go/gevent/internal/leaktest"
+	"github.com/gevent-go/gevent/netpoll"
+)
+
+// Main is an example's TestMain. In the child (env set), it runs main with
+// env's words as arguments; otherwise it runs the tests, with netpoll's
+// shutdown and the goroutine-leak check after them.
+func Main(m *testing.M, env string, main func()) {
+	if args, ok := os.LookupEnv(env); ok {
+		os.Args = append([]string{os.Args[0]}, strings.Fields(args)...)
+		main()
+		return
+	}
+	leaktest.Main(m, netpoll.Shutdown)
+}
+
+// Child is the example running as a child process.
+type Child struct {
+	cmd   *exec.Cmd
+	lines *bufio.Scanner
+	// Addr is the address the child said it serves on.
+	Addr string
+}
+
+// Start runs the test binary as the example with args (through env), and
+// waits for its stderr line that starts with ready, followed by the
+// address.
+func Start(t *testing.T, env, args, ready string) *Child {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), env+"="+args)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c := &Child{cmd: cmd, lines: bufio.NewScanner(stderr)}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	for c.lines.Scan() {
+		if a, ok := strings.CutPrefix(c.lines.Text(), ready); ok {
+			c.Addr = strings.Fields(a)[0]
+			return c
+		}
+	}
+	t.Fatalf("the child never said %q", ready)
+	return nil
+}
+
+// Stop sends sig, waits for the child to exit with status 0, and returns
+// what it wrote on stderr since the ready line.
+func (c *Child) Stop(t *testing.T, sig os.Signal) string {
+	t.Helper()
+	if err := c.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	var rest strings.Builder
+	for c.lines.Scan() {
+		rest.WriteString(c.lines.Text() + "\n")
+	}
+	if err := c.cmd.Wait(); err != nil {
+		t.Fatalf("child: %v\n%s", err, rest.String())
+	}
+	return rest.String()
+}
