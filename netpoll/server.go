@@ -219,7 +219,7 @@ func (s *StreamServer) dispatch(ctx, spawnCtx context.Context, c *Conn) {
 		s.handler(hctx, c.WithContext(hctx))
 	}
 	if s.cfg.spawner == nil {
-		g := s.h.Spawn(spawnCtx, hub.Task{
+		g := s.handlerHub(c).Spawn(spawnCtx, hub.Task{
 			Name: "netpoll.handler " + c.RemoteAddr().String(),
 			Run:  func(hctx context.Context) error { fn(hctx); return nil },
 			Done: func(dctx context.Context, o hub.Outcome) {
@@ -247,6 +247,14 @@ func (s *StreamServer) dispatch(ctx, spawnCtx context.Context, c *Conn) {
 		s.handlerDone(rec)
 	}
 }
+
+// handlerHub is the hub c's handler runs on (without WithSpawner): the
+// server's. This is where a hub per event loop plugs in (the shards of
+// hub.Shards, one per gnet loop): the hub of the loop that serves c, so that
+// a loop's handlers run on one core and share its state without locks.
+// Nothing else in the server assumes a single hub: Stop kills and waits for
+// handler greenlets of any hub.
+func (s *StreamServer) handlerHub(*Conn) *hub.Hub { return s.h }
 
 // reportOutcome reports the failure of one of the server's greenlets (a
 // handler's panic, a kill other than a default one, Stop's or the hub's
