@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -571,39 +573,43 @@ func (c *gconn) endLocked(delta int64) {
 }
 
 func (c *gconn) setReadDeadline(t time.Time) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing {
-		return c.opErr("set", net.ErrClosed)
-	}
-	c.rdl.set(t, func() {
-		c.mu.Lock()
-		c.readers.wakeAll()
-		c.mu.Unlock()
+	return c.setDeadline(t, &c.rdl, &c.readers, func() *direction {
+		if c.ownReads {
+			return &c.rd
+		}
+		return nil
 	})
-	c.readers.wakeAll()
-	if c.ownReads {
-		return c.rd.setUserLocked(t)
-	}
-	return nil
 }
 
+// setWriteDeadline: the timer wakes the Writes waiting for their turn; the
+// one holding it waits on own, whose own deadline ends that wait.
 func (c *gconn) setWriteDeadline(t time.Time) error {
+	return c.setDeadline(t, &c.wdl, &c.wturn.waiters, func() *direction {
+		if c.own != nil {
+			return &c.wd
+		}
+		return nil
+	})
+}
+
+// setDeadline moves one direction's deadline: d's timer wakes the callers
+// parked on waiters when it passes, and they are woken now to re-evaluate
+// it; onOwn, called with mu held, returns the direction whose blocked call
+// on own the deadline also governs, if any.
+func (c *gconn) setDeadline(t time.Time, d *deadline, waiters *waitList, onOwn func() *direction) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closing {
 		return c.opErr("set", net.ErrClosed)
 	}
-	// The timer wakes the Writes waiting for their turn; the one holding it
-	// waits on own, whose own deadline ends that wait.
-	c.wdl.set(t, func() {
+	d.set(t, func() {
 		c.mu.Lock()
-		c.wturn.waiters.wakeAll()
+		waiters.wakeAll()
 		c.mu.Unlock()
 	})
-	c.wturn.waiters.wakeAll()
-	if c.own != nil {
-		return c.wd.setUserLocked(t)
+	waiters.wakeAll()
+	if dir := onOwn(); dir != nil {
+		return dir.setUserLocked(t)
 	}
 	return nil
 }
@@ -752,10 +758,7 @@ func (s *connSet) remove(c *gconn) {
 // failAll fails every member with err.
 func (s *connSet) failAll(err error) {
 	s.mu.Lock()
-	cs := make([]*gconn, 0, len(s.m))
-	for c := range s.m {
-		cs = append(cs, c)
-	}
+	cs := slices.Collect(maps.Keys(s.m))
 	s.mu.Unlock()
 	for _, c := range cs {
 		c.fail(err)

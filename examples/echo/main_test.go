@@ -110,18 +110,7 @@ func TestSIGTERM(t *testing.T) {
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "ECHO_TEST_ARGS=-serve -grace 2s")
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	lines := bufio.NewScanner(stderr)
-	addr := ""
-	for lines.Scan() {
-		if a, ok := strings.CutPrefix(lines.Text(), "echo: serving on "); ok {
-			addr = strings.Fields(a)[0]
-			break
-		}
-	}
-	require.NotEmpty(t, addr)
+	addr, lines := startServing(t, cmd)
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
 	_, err = c.Write([]byte("ping"))
@@ -166,20 +155,13 @@ func TestFloodedServer(t *testing.T) {
 	// grow the server's to megabytes each, gigabytes in all, and under that
 	// pressure it resets connections of everything else on the machine.
 	srv := exec.Command(bin, "-serve", "-sockbuf", "65536")
-	stderr, err := srv.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, srv.Start())
+	addr, lines := startServing(t, srv)
 	defer srv.Process.Kill()
-	lines := bufio.NewScanner(stderr)
-	addr := ""
-	for lines.Scan() {
-		if a, ok := strings.CutPrefix(lines.Text(), "echo: serving on "); ok {
-			addr = strings.Fields(a)[0]
-			break
+	go func() {
+		for lines.Scan() {
+			// drained, so that the server never blocks writing its log
 		}
-	}
-	require.NotEmpty(t, addr)
-	go io.Copy(io.Discard, stderr)
+	}()
 
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
@@ -270,6 +252,23 @@ func TestFloodedServer(t *testing.T) {
 	assert.Less(t, q(ramp, .99), 100*time.Millisecond, "connected client's p99 round trip during the ramp")
 	assert.Less(t, q(steady, .99), 100*time.Millisecond, "connected client's p99 round trip, flooders throttled")
 	assert.Less(t, slices.Max(fresh), 100*time.Millisecond, "a new client's connect and round trip, flooders throttled")
+}
+
+// startServing starts cmd, an "echo -serve", and returns the address from
+// its "serving on" line and the scanner of the rest of its stderr.
+func startServing(t *testing.T, cmd *exec.Cmd) (string, *bufio.Scanner) {
+	t.Helper()
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		if a, ok := strings.CutPrefix(lines.Text(), "echo: serving on "); ok {
+			return strings.Fields(a)[0], lines
+		}
+	}
+	t.Fatal("the server printed no address")
+	return "", nil
 }
 
 // buildEcho builds the echo command, without the race detector, into a
