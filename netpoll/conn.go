@@ -444,10 +444,11 @@ type turn struct {
 	waiters waitList
 }
 
-// acquire takes the turn, parking while another caller holds it. check,
-// called with mu held before each try, returns the error that ends the wait
-// (the connection closed, the deadline passed); the owner wakes the waiters
-// when its answer may have changed. mu is not held on entry or return.
+// acquire takes the turn, parking while another caller holds it, and
+// returns nil with mu held. check, called with mu held before each try,
+// returns the error that ends the wait (the connection closed, the deadline
+// passed); the owner wakes the waiters when its answer may have changed.
+// On an error mu is not held.
 func (t *turn) acquire(ctx context.Context, mu *sync.Mutex, reason string, check func() error) error {
 	for {
 		mu.Lock()
@@ -457,7 +458,6 @@ func (t *turn) acquire(ctx context.Context, mu *sync.Mutex, reason string, check
 		}
 		if !t.held {
 			t.held = true
-			mu.Unlock()
 			return nil
 		}
 		if err := t.waiters.park(ctx, mu, reason); err != nil {
@@ -467,10 +467,9 @@ func (t *turn) acquire(ctx context.Context, mu *sync.Mutex, reason string, check
 	}
 }
 
-// release hands the turn to the first waiter still waiting.
-func (t *turn) release(mu *sync.Mutex) {
-	mu.Lock()
+// releaseLocked hands the turn to the first waiter still waiting. The
+// owner's lock is held.
+func (t *turn) releaseLocked() {
 	t.held = false
 	t.waiters.wakeOne()
-	mu.Unlock()
 }

@@ -297,36 +297,52 @@ func (c *gconn) write(ctx context.Context, p []byte) (int, error) {
 	if err := c.wturn.acquire(ctx, &c.mu, "netpoll.write", c.writeErrLocked); err != nil {
 		return 0, c.opErr("write", err)
 	}
-	defer c.wturn.release(&c.mu)
-	c.mu.Lock()
-	if err := c.writeErrLocked(); err != nil {
-		c.mu.Unlock()
-		return 0, c.opErr("write", err)
-	}
+	// The turn and mu are held.
 	n, err := c.writeNowLocked(p)
-	var spare *os.File
-	if err == nil && n < len(p) {
-		// The kernel's buffer is full: wait for room, off the run token.
-		if err = c.ownLocked(); err == nil {
-			c.mu.Unlock()
-			var m int
-			m, err = c.wd.do(ctx, &c.mu, "netpoll.write", false, p[n:])
-			n += m
-			c.mu.Lock()
-			if err != nil {
-				err = c.ownErrLocked(ctx, "write", err)
-			}
-			if !c.gnetDone {
-				// gnet still holds the socket: own served only this wait,
-				// and a connection keeps one descriptor while it can.
-				spare, c.own = c.own, nil
-			}
-		}
+	if err != nil || n == len(p) {
+		c.wturn.releaseLocked()
+		c.mu.Unlock()
+		return c.wrote(n, err)
+	}
+	// The kernel's buffer is full: wait for room, off the run token, still
+	// holding the turn.
+	if err = c.ownLocked(); err != nil {
+		c.wturn.releaseLocked()
+		c.mu.Unlock()
+		return c.wrote(n, err)
 	}
 	c.mu.Unlock()
-	if spare != nil {
-		_ = spare.Close()
-	}
+	m, err := c.waitWrite(ctx, p[n:])
+	return c.wrote(n+m, err)
+}
+
+// waitWrite writes p on own, off the run token, for a Write that holds the
+// turn (mu is not held); it gives the turn back when it returns, and also
+// when a kill unwinds it.
+func (c *gconn) waitWrite(ctx context.Context, p []byte) (n int, err error) {
+	defer func() {
+		var spare *os.File
+		c.mu.Lock()
+		if err != nil {
+			err = c.ownErrLocked(ctx, "write", err)
+		}
+		if !c.gnetDone {
+			// gnet still holds the socket: own served only this wait, and a
+			// connection keeps one descriptor while it can.
+			spare, c.own = c.own, nil
+		}
+		c.wturn.releaseLocked()
+		c.mu.Unlock()
+		if spare != nil {
+			_ = spare.Close()
+		}
+	}()
+	return c.wd.do(ctx, &c.mu, "netpoll.write", false, p)
+}
+
+// wrote is a Write's result: traffic for the idle timeout, the error in the
+// standard library's form.
+func (c *gconn) wrote(n int, err error) (int, error) {
 	if n > 0 {
 		c.idle.touch()
 	}

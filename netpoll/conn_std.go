@@ -51,7 +51,12 @@ func (c *sconn) write(ctx context.Context, p []byte) (int, error) {
 	if err != nil {
 		return 0, c.wrap("write", err)
 	}
-	defer c.wturn.release(&c.mu)
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.wturn.releaseLocked()
+		c.mu.Unlock()
+	}()
 	return c.doOp(ctx, "write", &c.w, p, c.w.op)
 }
 

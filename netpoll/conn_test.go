@@ -134,13 +134,14 @@ func TestKillParkedRead(t *testing.T) {
 }
 
 // TestKillParkedWrite: a greenlet parked in Write because the kernel's
-// buffers are full (the peer never reads) dies promptly when killed.
+// buffers are full (the peer does not read) dies promptly when killed, and
+// gives up its turn: once the peer reads, the next Write goes through.
 func TestKillParkedWrite(t *testing.T) {
 	backends(t, func(t *testing.T, opts ...Option) {
 		h := newHub(t)
 		big := make([]byte, 64<<20)
 		inGreenlet(t, h, func(ctx context.Context) error {
-			c, _ := dialStd(t, ctx, opts...)
+			c, peer := dialStd(t, ctx, opts...)
 			deferred := false
 			g := h.Spawn(ctx, hub.Task{Run: func(gctx context.Context) error {
 				defer func() { deferred = true }()
@@ -154,6 +155,11 @@ func TestKillParkedWrite(t *testing.T) {
 			killPromptly(ctx, g)
 			if !deferred {
 				failf("deferred call did not run")
+			}
+			go io.Copy(io.Discard, peer)
+			c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if _, err := c.Write([]byte("after")); err != nil {
+				failf("Write after the killed one: %v", err)
 			}
 			return nil
 		})
