@@ -505,13 +505,13 @@ func (c *gconn) close() error {
 	return nil
 }
 
-// abort closes the connection at once with a reset, dropping what the
-// kernel has not sent.
+// abort closes the connection at once (a connection refused past the
+// server's bound, a handler given up on): Close, whether or not it was
+// already called. It sends a FIN, not a reset: a reset can reach a client
+// that is still in connect and fail its dial, where a refused client
+// should see its connection closed.
 func (c *gconn) abort() {
 	c.mu.Lock()
-	c.fdLocked(func(fd int) {
-		_ = unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
-	})
 	c.closing = true
 	c.shutLocked(nil)
 }
