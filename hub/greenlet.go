@@ -100,6 +100,7 @@ type gkey struct{}
 type G struct {
 	hub    *Hub
 	id     uint64
+	num    int    // its number on its hub, in registration order (guarded by hub.mu)
 	name   string // as given; empty means "Greenlet-<id>"
 	runner Runner
 	report bool // no Done callback: the hub reports failures itself

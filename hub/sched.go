@@ -96,11 +96,14 @@ const (
 // driver is one run token: the goroutine that resumes greenlets on it.
 type driver struct {
 	slot   int
-	state  int           // drvOff, drvBusy or drvIdle; guarded by hub.mu
-	start  bool          // busy but its goroutine is still to be started (see wake)
-	holder *G            // the greenlet it is running; guarded by hub.mu
-	grants uint64        // greenlets it has resumed, sampled by the monitor; guarded by hub.mu
-	kick   chan struct{} // wakes it from drvIdle
+	state  int    // drvOff, drvBusy or drvIdle; guarded by hub.mu
+	start  bool   // busy but its goroutine is still to be started (see wake)
+	holder *G     // the greenlet it is running; guarded by hub.mu
+	grants uint64 // greenlets it has resumed, sampled by the monitor; guarded by hub.mu
+	// Where its last greenlet left it, for a seeded hub's trace.
+	lastNum             int
+	lastName, lastPoint string
+	kick                chan struct{} // wakes it from drvIdle
 }
 
 // coro is a coroutine that runs greenlets, one after another.
@@ -302,6 +305,8 @@ func (h *Hub) unlinkKidLocked(g *G) {
 }
 
 func (h *Hub) linkLiveLocked(g *G) {
+	h.registered++
+	g.num = h.registered
 	g.livePrev = nil
 	g.liveNext = h.liveHead
 	if h.liveHead != nil {
@@ -413,6 +418,9 @@ func (h *Hub) popLocked() *G {
 	if h.capZombies > 0 {
 		h.freeCapZombiesLocked()
 	}
+	if h.rng != nil {
+		return h.popSeededLocked()
+	}
 	for {
 		g := h.timerQ.pop()
 		if g == nil {
@@ -450,6 +458,9 @@ func (h *Hub) freeCapZombiesLocked() {
 
 // grantLocked gives d's token to g.
 func (h *Hub) grantLocked(d *driver, g *G) {
+	if h.trace != nil {
+		h.traceLocked(d, g)
+	}
 	d.holder = g
 	d.grants++
 	g.state.Store(int32(StateRunning))
@@ -514,6 +525,7 @@ func (h *Hub) drive(d *driver) {
 			}
 			d.state = drvIdle
 			h.busy--
+			d.lastNum, d.lastName, d.lastPoint = 0, "", "idle"
 			h.unlockWake()
 			if spare != nil {
 				spare.stop()
@@ -569,6 +581,9 @@ func (h *Hub) settleLocked(d *driver, g *G) (spare *coro) {
 	h.switches++
 	act := g.sw
 	g.sw = actNone
+	if h.trace != nil {
+		d.switchedOutLocked(g, act)
+	}
 	switch act {
 	case actYield:
 		h.queueLocked(g, false)
