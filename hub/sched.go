@@ -160,7 +160,8 @@ func (h *Hub) register(ctx context.Context, name string, r Runner) *G {
 		// The common case, a greenlet spawning with its own ctx: sp's Kill
 		// walks its kids.
 	} else if ctx.Done() != nil {
-		g.stopParent = context.AfterFunc(ctx, func() { g.Kill(context.Cause(ctx)) })
+		g.rareLocked().stopParent = context.AfterFunc(ctx, func() { g.Kill(context.Cause(ctx)) })
+		g.stopParent = true
 	}
 	if sp == nil {
 		sp = Current(ctx)
@@ -306,7 +307,7 @@ func (h *Hub) unlinkKidLocked(g *G) {
 
 func (h *Hub) linkLiveLocked(g *G) {
 	h.registered++
-	g.num = h.registered
+	g.num = int32(h.registered)
 	g.livePrev = nil
 	g.liveNext = h.liveHead
 	if h.liveHead != nil {
@@ -684,8 +685,11 @@ func (h *Hub) execute(g *G) {
 }
 
 func (h *Hub) finish(g *G, o Outcome) {
-	if g.stopParent != nil {
-		g.stopParent()
+	if g.stopParent {
+		g.mu.Lock()
+		stop := g.rare.stopParent
+		g.mu.Unlock()
+		stop()
 	}
 	if g.report {
 		if o.Err != nil && !(o.Killed && errors.Is(o.Err, ErrKilled)) {

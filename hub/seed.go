@@ -76,7 +76,7 @@ func (h *Hub) Trace() []Switch {
 
 // traceLocked records that d resumes g after its previous greenlet.
 func (h *Hub) traceLocked(d *driver, g *G) {
-	s := Switch{From: d.lastNum, FromName: d.lastName, Point: d.lastPoint, To: g.num, ToName: g.name}
+	s := Switch{From: d.lastNum, FromName: d.lastName, Point: d.lastPoint, To: int(g.num), ToName: g.name}
 	if len(h.trace) < traceLen {
 		h.trace = append(h.trace, s)
 		h.traceAt = len(h.trace) % traceLen
@@ -88,7 +88,7 @@ func (h *Hub) traceLocked(d *driver, g *G) {
 
 // switchedOutLocked notes, for the trace, where g left d.
 func (d *driver) switchedOutLocked(g *G, act action) {
-	d.lastNum, d.lastName = g.num, g.name
+	d.lastNum, d.lastName = int(g.num), g.name
 	switch act {
 	case actYield:
 		d.lastPoint = "yield"
