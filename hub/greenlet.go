@@ -162,6 +162,7 @@ type G struct {
 	zombie     bool // killed before it ran: it only ends (see execute)
 	inCapQ     bool // queued in capQ
 	stopParent bool // rare.stopParent is set (before the start)
+	deadMarked bool // markDead ran; guarded by mu
 }
 
 // rare holds what few greenlets need, made on first use under G.mu, so
@@ -302,6 +303,9 @@ func (g *G) Killed() bool { return g.killed.Load() }
 func (g *G) Dead() <-chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.rare == nil && g.deadMarked {
+		return closedCh
+	}
 	r := g.rareLocked()
 	if r.deadCh == nil {
 		r.deadCh = make(chan struct{})
@@ -320,12 +324,13 @@ var closedCh = func() chan struct{} {
 // life as the rest of the process sees it.
 func (g *G) markDead() {
 	g.mu.Lock()
-	if r := g.rare; r == nil {
-		g.rare = &rare{deadCh: closedCh}
-	} else if r.deadCh == nil {
-		r.deadCh, r.locals = closedCh, nil
-	} else {
-		close(r.deadCh)
+	g.deadMarked = true
+	if r := g.rare; r != nil {
+		if r.deadCh == nil {
+			r.deadCh = closedCh
+		} else {
+			close(r.deadCh)
+		}
 		r.locals = nil
 	}
 	g.mu.Unlock()
