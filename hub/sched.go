@@ -137,10 +137,17 @@ var nextHubID atomic.Uint64
 // register creates the hub record of a greenlet. The greenlet is not yet
 // queued: Start does that.
 func (h *Hub) register(ctx context.Context, name string, r Runner) *G {
+	g := &G{}
+	h.registerAt(g, ctx, name, r)
+	return g
+}
+
+// registerAt is register for a record the caller allocated (zero).
+func (h *Hub) registerAt(g *G, ctx context.Context, name string, r Runner) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	g := &G{hub: h, runner: r, name: name}
+	g.hub, g.runner, g.name = h, r, name
 	g.id = nextID.Add(1)
 	sp, _ := ctx.(*G)
 	// The greenlet's ctx must not register with a cancellable spawn ctx (it
@@ -172,7 +179,6 @@ func (h *Hub) register(ctx context.Context, name string, r Runner) *G {
 		}
 		g.inheritLocals(sp)
 	}
-	return g
 }
 
 // NewGreenlet creates a greenlet for t on h without starting it; Start queues
@@ -196,6 +202,23 @@ func (h *Hub) NewGreenletRunner(ctx context.Context, name string, r Runner) *G {
 		panic("hub: nil greenlet runner")
 	}
 	return h.register(ctx, name, r)
+}
+
+// NewRunner is NewGreenletRunner for a runner that lives in the same
+// allocation as the greenlet's record: it allocates an R, makes *R (which
+// must implement Runner) the greenlet's runner, and returns both, so a
+// typed handle (package spawn's Greenlet) costs no allocation of its own.
+func NewRunner[R any, PR interface {
+	*R
+	Runner
+}](h *Hub, ctx context.Context, name string) (*G, PR) {
+	b := &struct {
+		g G
+		r R
+	}{}
+	r := PR(&b.r)
+	h.registerAt(&b.g, ctx, name, r)
+	return &b.g, r
 }
 
 // Spawn creates a greenlet for t and starts it (see Start).
