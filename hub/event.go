@@ -136,24 +136,9 @@ func (s *signal) wait(ctx context.Context, reason string) bool {
 
 // subscribe calls fn once the flag is set: at once if it is set already.
 func (s *signal) subscribe(fn func()) (cancel func()) {
-	if fn == nil {
-		panic("hub: Subscribe with a nil function")
-	}
+	mustSubscriber(fn)
 	s.mu.Lock()
-	if s.set.Load() {
-		s.mu.Unlock()
-		fn()
-		return func() {}
-	}
-	n := &waitNode[struct{}]{fn: fn}
-	s.waiters.push(n)
-	s.mu.Unlock()
-	return func() {
-		s.mu.Lock()
-		s.waiters.remove(n)
-		s.mu.Unlock()
-		n.w.settle(cancelled)
-	}
+	return subscribeLocked(&s.mu, &s.waiters, s.set.Load(), fn)
 }
 
 // Event is a flag that greenlets (and goroutines) can wait for: gevent's

@@ -71,3 +71,29 @@ func ExampleShards() {
 	fmt.Println(hits)
 	// Output: [1000 1000]
 }
+
+// A seeded hub draws the order in which ready greenlets run from its seed:
+// the same seed gives the same order every time, another seed another one
+// (FIFO, without a seed, would print [a b c d] for both).
+func ExampleWithSeed() {
+	for _, seed := range []uint64{1, 2, 1} {
+		h := hub.MustNew(hub.WithSeed(seed))
+		var order []string
+		_ = h.Run(context.Background(), func(ctx context.Context) error {
+			for _, name := range []string{"a", "b", "c", "d"} {
+				h.Spawn(ctx, hub.Task{Run: func(context.Context) error {
+					order = append(order, name)
+					return nil
+				}})
+			}
+			h.Wait(ctx)
+			return nil
+		})
+		fmt.Println(seed, order)
+		h.Stop(context.Background())
+	}
+	// Output:
+	// 1 [a d b c]
+	// 2 [b a c d]
+	// 1 [a d b c]
+}

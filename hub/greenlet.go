@@ -99,30 +99,19 @@ type gkey struct{}
 // derived contexts and context.AfterFunc work unchanged.
 type G struct {
 	hub    *Hub
-	id     uint64
-	name   string // as given; empty means "Greenlet-<id>"
 	runner Runner
-	report bool // no Done callback: the hub reports failures itself
 	// parent is the spawn ctx's values, without its cancellation.
 	parent context.Context
-	// stopParent deregisters the propagation of the spawn ctx's cancellation.
-	stopParent func() bool
+	name   string // as given; empty means "Greenlet-<id>"
+	id     uint64
 
 	// Cancellation. cause is written under mu before killed is set, so a
 	// greenlet that sees killed always finds the cause (a kill must never
 	// land with a nil cause). cc is made under mu, at most once, and
 	// cancelled with cause by the kill or at birth if the kill came first.
-	killed atomic.Bool
-	cause  error
-	cc     atomic.Pointer[cancelState]
-	// killDone: the kill panic was raised already. Only the greenlet itself
-	// and its driver (after the greenlet switched out) touch it.
-	killDone bool
+	cause error
+	cc    atomic.Pointer[cancelState]
 
-	// sw is what the greenlet asks of its driver as it switches out: written
-	// by the greenlet, read by the driver after the coroutine switch (which
-	// orders the two), so it needs no lock.
-	sw action
 	// co is the coroutine the greenlet runs on, from its first run to its
 	// end; only drivers touch it.
 	co *coro
@@ -131,8 +120,7 @@ type G struct {
 	sig     *waitNode[struct{}]
 
 	// Guarded by hub.mu.
-	state   atomic.Int32 // a State; written under hub.mu, read anywhere
-	spawner *G           // cleared when this greenlet dies, so chains of dead parents are not retained
+	spawner *G // cleared when this greenlet dies, so chains of dead parents are not retained
 	// Children spawned with exactly this greenlet's ctx: a kill propagates to
 	// them through this list instead of one context.AfterFunc each.
 	kids     *G
@@ -144,23 +132,55 @@ type G struct {
 	livePrev *G
 	// The park: written by the greenlet as it parks (see park), read under
 	// hub.mu while it is StateParked.
-	parkW    *Waiter // the Waiter it is parked on
-	parkGen  uint32  // the generation of parkW's wait
-	killable bool    // a kill cancels parkW (false inside Blocking)
-	watched  bool    // a ctx of its own (a deadline, a cancel) may end the wait
-	reason   string  // what a parked greenlet waits on, for dumps
-	started  bool
-	delayed  bool // registered by StartLater, waiting for its timer
-	zombie   bool // killed before it ran: it only ends (see execute)
-	inCapQ   bool // queued in capQ
+	parkW  *Waiter // the Waiter it is parked on
+	reason string  // what a parked greenlet waits on, for dumps
 
-	// mu guards the fields touched rarely and from any goroutine: the dead
-	// channel, the locals and the making of cc.
-	mu      sync.Mutex
-	deadCh  chan struct{} // closed at death; made lazily, closedCh if dead first
-	inherit atomic.Bool   // locals holds a key to copy into children
-	locals  map[any]any
-	values  atomic.Pointer[context.Context] // valuesOnly's cache
+	values atomic.Pointer[context.Context] // valuesOnly's cache
+	// mu guards the rarely used parts (rare) and the making of cc.
+	mu   sync.Mutex
+	rare *rare
+
+	state   atomic.Int32 // a State; written under hub.mu, read anywhere
+	killed  atomic.Bool
+	inherit atomic.Bool // locals holds a key to copy into children
+	parkGen uint32      // the generation of parkW's wait (with the park)
+	num     int32       // its number on its hub, in registration order (guarded by hub.mu)
+
+	// sw is what the greenlet asks of its driver as it switches out: written
+	// by the greenlet, read by the driver after the coroutine switch (which
+	// orders the two), so it needs no lock.
+	sw     action
+	report bool // no Done callback: the hub reports failures itself
+	// killDone: the kill panic was raised already. Only the greenlet itself
+	// and its driver (after the greenlet switched out) touch it.
+	killDone bool
+	killable bool // with the park: a kill cancels parkW (false inside Blocking)
+	watched  bool // with the park: a ctx of its own (a deadline, a cancel) may end the wait
+	// Guarded by hub.mu.
+	started    bool
+	delayed    bool // registered by StartLater, waiting for its timer
+	zombie     bool // killed before it ran: it only ends (see execute)
+	inCapQ     bool // queued in capQ
+	stopParent bool // rare.stopParent is set (before the start)
+	deadMarked bool // markDead ran; guarded by mu
+}
+
+// rare holds what few greenlets need, made on first use under G.mu, so
+// the record of a greenlet that needs none of it stays small.
+type rare struct {
+	// stopParent deregisters the propagation of the spawn ctx's
+	// cancellation.
+	stopParent func() bool
+	deadCh     chan struct{} // closed at death; made lazily, closedCh if dead first
+	locals     map[any]any
+}
+
+// rareLocked returns g's rare part, making it; the caller holds g.mu.
+func (g *G) rareLocked() *rare {
+	if g.rare == nil {
+		g.rare = &rare{}
+	}
+	return g.rare
 }
 
 // cancelState is a greenlet's cancellation, made on demand.
@@ -283,10 +303,14 @@ func (g *G) Killed() bool { return g.killed.Load() }
 func (g *G) Dead() <-chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.deadCh == nil {
-		g.deadCh = make(chan struct{})
+	if g.rare == nil && g.deadMarked {
+		return closedCh
 	}
-	return g.deadCh
+	r := g.rareLocked()
+	if r.deadCh == nil {
+		r.deadCh = make(chan struct{})
+	}
+	return r.deadCh
 }
 
 // closedCh is the Dead channel of greenlets that died before anyone asked.
@@ -300,12 +324,15 @@ var closedCh = func() chan struct{} {
 // life as the rest of the process sees it.
 func (g *G) markDead() {
 	g.mu.Lock()
-	if g.deadCh == nil {
-		g.deadCh = closedCh
-	} else {
-		close(g.deadCh)
+	g.deadMarked = true
+	if r := g.rare; r != nil {
+		if r.deadCh == nil {
+			r.deadCh = closedCh
+		} else {
+			close(r.deadCh)
+		}
+		r.locals = nil
 	}
-	g.locals = nil
 	g.mu.Unlock()
 }
 
@@ -413,9 +440,6 @@ func (g *G) cancelNow() {
 }
 
 func (g *G) finishUnstarted(cause error, registered bool) {
-	if g.stopParent != nil {
-		g.stopParent()
-	}
 	g.hub.finish(g, Outcome{Err: cause, Killed: true})
 	g.markDead()
 	if registered {
@@ -439,7 +463,10 @@ func Current(ctx context.Context) *G {
 func (g *G) LoadLocal(key any) (any, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	v, ok := g.locals[key]
+	if g.rare == nil {
+		return nil, false
+	}
+	v, ok := g.rare.locals[key]
 	return v, ok
 }
 
@@ -453,10 +480,11 @@ func (g *G) StoreLocal(key, v any) {
 	if State(g.state.Load()) == StateDead {
 		return
 	}
-	if g.locals == nil {
-		g.locals = make(map[any]any)
+	r := g.rareLocked()
+	if r.locals == nil {
+		r.locals = make(map[any]any)
 	}
-	g.locals[key] = v
+	r.locals[key] = v
 	if ik, ok := key.(inheritable); ok && ik.InheritLocal() {
 		g.inherit.Store(true)
 	}
@@ -466,7 +494,9 @@ func (g *G) StoreLocal(key, v any) {
 func (g *G) DeleteLocal(key any) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	delete(g.locals, key)
+	if g.rare != nil {
+		delete(g.rare.locals, key)
+	}
 }
 
 // ClearLocals drops every greenlet-local value of g, as if g had just
@@ -484,12 +514,16 @@ func (g *G) inheritLocals(from *G) {
 	}
 	from.mu.Lock()
 	defer from.mu.Unlock()
-	for k, v := range from.locals {
+	if from.rare == nil {
+		return
+	}
+	for k, v := range from.rare.locals {
 		if ik, ok := k.(inheritable); ok && ik.InheritLocal() {
-			if g.locals == nil {
-				g.locals = make(map[any]any)
+			r := g.rareLocked() // g is not started yet: no lock needed on its side
+			if r.locals == nil {
+				r.locals = make(map[any]any)
 			}
-			g.locals[k] = v
+			r.locals[k] = v
 			g.inherit.Store(true)
 		}
 	}
@@ -497,7 +531,9 @@ func (g *G) inheritLocals(from *G) {
 
 func (g *G) dropLocals() {
 	g.mu.Lock()
-	g.locals = nil
+	if g.rare != nil {
+		g.rare.locals = nil
+	}
 	g.inherit.Store(false)
 	g.mu.Unlock()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 	"slices"
 	"sync"
@@ -53,6 +54,12 @@ type Hub struct {
 	emptyWaits []emptyWait    // Wait callers, woken when count falls to their k
 	wakeLater  []*Waiter      // wake-ups due, made once mu is released (unlockWake)
 	stopped    bool
+	registered int // greenlets ever registered: numbers them (G.num)
+
+	// A seeded hub's generator and schedule (see WithSeed); nil otherwise.
+	rng     *rand.Rand
+	trace   []Switch
+	traceAt int
 
 	spawned    atomic.Uint64
 	stopKilled atomic.Int64 // greenlets Stop killed that would otherwise have been reported
@@ -67,6 +74,8 @@ type emptyWait struct {
 }
 
 type config struct {
+	seeded      bool
+	seed        uint64
 	parallelism int
 	capacity    int
 	offload     int
@@ -174,11 +183,18 @@ func New(opts ...Option) (*Hub, error) {
 	if c.logger == nil {
 		c.logger = slog.Default()
 	}
+	if c.seeded && c.parallelism != 1 {
+		return nil, fmt.Errorf("hub: a seeded schedule with parallelism %d: it needs one run token: %w", c.parallelism, errInvalid)
+	}
 	h := &Hub{cfg: c}
 	h.id, h.labels = hubLabels()
+	if c.seeded {
+		h.rng = newRand(c.seed)
+		h.trace = make([]Switch, 0, 64)
+	}
 	h.drivers = make([]driver, c.parallelism)
 	for i := range h.drivers {
-		h.drivers[i] = driver{slot: i, kick: make(chan struct{}, 1)}
+		h.drivers[i] = driver{slot: i, kick: make(chan struct{}, 1), lastPoint: "idle"}
 	}
 	h.offload = NewSemaphore(c.offload)
 	h.blocking = NewSemaphore(c.blocking)

@@ -66,37 +66,16 @@ func (p *permits) release(bounded bool) bool {
 	}
 	p.taken--
 	// A permit is free now: every subscriber is told, once, outside the lock.
-	var fire []func()
-	for n := p.subs.pop(); n != nil; n = p.subs.pop() {
-		fire = append(fire, n.fn)
-	}
-	p.mu.Unlock()
-	for _, fn := range fire {
-		fn()
-	}
+	fire(&p.mu, &p.subs)
 	return true
 }
 
 // subscribe calls fn once a permit is free: at once if one is, else at the
 // release that frees one. cancel removes a subscription that has not fired.
 func (p *permits) subscribe(size int, fn func()) (cancel func()) {
-	if fn == nil {
-		panic("hub: Subscribe with a nil function")
-	}
+	mustSubscriber(fn)
 	p.mu.Lock()
-	if p.taken < size {
-		p.mu.Unlock()
-		fn()
-		return func() {}
-	}
-	n := &waitNode[struct{}]{fn: fn}
-	p.subs.push(n)
-	p.mu.Unlock()
-	return func() {
-		p.mu.Lock()
-		p.subs.remove(n)
-		p.mu.Unlock()
-	}
+	return subscribeLocked(&p.mu, &p.subs, p.taken < size, fn)
 }
 
 func (p *permits) available(size int) int {

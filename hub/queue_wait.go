@@ -19,39 +19,11 @@ func (q *Queue[T]) Ready() bool {
 // removes the subscription; fn is not called after cancel returns unless
 // its call had begun.
 func (q *Queue[T]) Subscribe(fn func()) (cancel func()) {
-	if fn == nil {
-		panic("hub: Subscribe with a nil function")
-	}
+	mustSubscriber(fn)
 	q.lock()
-	if q.n > 0 || q.shut {
-		q.mu.Unlock()
-		fn()
-		return func() {}
-	}
-	n := &waitNode[T]{fn: fn}
-	q.subs.push(n)
-	q.mu.Unlock()
-	return func() {
-		q.mu.Lock()
-		q.subs.remove(n)
-		q.mu.Unlock()
-		n.w.state.CompareAndSwap(waiting, cancelled)
-	}
+	return subscribeLocked(&q.mu, &q.subs, q.n > 0 || q.shut, fn)
 }
 
-// fireSubs detaches the subscribers, unlocks q (the caller holds q.mu),
-// and calls them, in the order they subscribed.
-func (q *qcore[T]) fireSubs() {
-	var fire []*waitNode[T]
-	for n := q.subs.pop(); n != nil; n = q.subs.pop() {
-		fire = append(fire, n)
-	}
-	q.mu.Unlock()
-	for _, n := range fire {
-		// The node's state arbitrates between this call and a concurrent
-		// cancel, as for Event's subscribers.
-		if n.w.state.CompareAndSwap(waiting, woken) {
-			n.fn()
-		}
-	}
-}
+// fireSubs calls the subscribers (see fire); the caller holds q.mu, which
+// it unlocks.
+func (q *qcore[T]) fireSubs() { fire(&q.mu, &q.subs) }

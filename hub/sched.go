@@ -96,11 +96,14 @@ const (
 // driver is one run token: the goroutine that resumes greenlets on it.
 type driver struct {
 	slot   int
-	state  int           // drvOff, drvBusy or drvIdle; guarded by hub.mu
-	start  bool          // busy but its goroutine is still to be started (see wake)
-	holder *G            // the greenlet it is running; guarded by hub.mu
-	grants uint64        // greenlets it has resumed, sampled by the monitor; guarded by hub.mu
-	kick   chan struct{} // wakes it from drvIdle
+	state  int    // drvOff, drvBusy or drvIdle; guarded by hub.mu
+	start  bool   // busy but its goroutine is still to be started (see wake)
+	holder *G     // the greenlet it is running; guarded by hub.mu
+	grants uint64 // greenlets it has resumed, sampled by the monitor; guarded by hub.mu
+	// Where its last greenlet left it, for a seeded hub's trace.
+	lastNum             int
+	lastName, lastPoint string
+	kick                chan struct{} // wakes it from drvIdle
 }
 
 // coro is a coroutine that runs greenlets, one after another.
@@ -134,10 +137,17 @@ var nextHubID atomic.Uint64
 // register creates the hub record of a greenlet. The greenlet is not yet
 // queued: Start does that.
 func (h *Hub) register(ctx context.Context, name string, r Runner) *G {
+	g := &G{}
+	h.registerAt(g, ctx, name, r)
+	return g
+}
+
+// registerAt is register for a record the caller allocated (zero).
+func (h *Hub) registerAt(g *G, ctx context.Context, name string, r Runner) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	g := &G{hub: h, runner: r, name: name}
+	g.hub, g.runner, g.name = h, r, name
 	g.id = nextID.Add(1)
 	sp, _ := ctx.(*G)
 	// The greenlet's ctx must not register with a cancellable spawn ctx (it
@@ -157,7 +167,8 @@ func (h *Hub) register(ctx context.Context, name string, r Runner) *G {
 		// The common case, a greenlet spawning with its own ctx: sp's Kill
 		// walks its kids.
 	} else if ctx.Done() != nil {
-		g.stopParent = context.AfterFunc(ctx, func() { g.Kill(context.Cause(ctx)) })
+		g.rareLocked().stopParent = context.AfterFunc(ctx, func() { g.Kill(context.Cause(ctx)) })
+		g.stopParent = true
 	}
 	if sp == nil {
 		sp = Current(ctx)
@@ -168,7 +179,6 @@ func (h *Hub) register(ctx context.Context, name string, r Runner) *G {
 		}
 		g.inheritLocals(sp)
 	}
-	return g
 }
 
 // NewGreenlet creates a greenlet for t on h without starting it; Start queues
@@ -192,6 +202,23 @@ func (h *Hub) NewGreenletRunner(ctx context.Context, name string, r Runner) *G {
 		panic("hub: nil greenlet runner")
 	}
 	return h.register(ctx, name, r)
+}
+
+// NewRunner is NewGreenletRunner for a runner that lives in the same
+// allocation as the greenlet's record: it allocates an R, makes *R (which
+// must implement Runner) the greenlet's runner, and returns both, so a
+// typed handle (package spawn's Greenlet) costs no allocation of its own.
+func NewRunner[R any, PR interface {
+	*R
+	Runner
+}](h *Hub, ctx context.Context, name string) (*G, PR) {
+	b := &struct {
+		g G
+		r R
+	}{}
+	r := PR(&b.r)
+	h.registerAt(&b.g, ctx, name, r)
+	return &b.g, r
 }
 
 // Spawn creates a greenlet for t and starts it (see Start).
@@ -302,6 +329,8 @@ func (h *Hub) unlinkKidLocked(g *G) {
 }
 
 func (h *Hub) linkLiveLocked(g *G) {
+	h.registered++
+	g.num = int32(h.registered)
 	g.livePrev = nil
 	g.liveNext = h.liveHead
 	if h.liveHead != nil {
@@ -413,6 +442,9 @@ func (h *Hub) popLocked() *G {
 	if h.capZombies > 0 {
 		h.freeCapZombiesLocked()
 	}
+	if h.rng != nil {
+		return h.popSeededLocked()
+	}
 	for {
 		g := h.timerQ.pop()
 		if g == nil {
@@ -450,6 +482,9 @@ func (h *Hub) freeCapZombiesLocked() {
 
 // grantLocked gives d's token to g.
 func (h *Hub) grantLocked(d *driver, g *G) {
+	if h.trace != nil {
+		h.traceLocked(d, g)
+	}
 	d.holder = g
 	d.grants++
 	g.state.Store(int32(StateRunning))
@@ -514,6 +549,7 @@ func (h *Hub) drive(d *driver) {
 			}
 			d.state = drvIdle
 			h.busy--
+			d.lastNum, d.lastName, d.lastPoint = 0, "", "idle"
 			h.unlockWake()
 			if spare != nil {
 				spare.stop()
@@ -569,6 +605,9 @@ func (h *Hub) settleLocked(d *driver, g *G) (spare *coro) {
 	h.switches++
 	act := g.sw
 	g.sw = actNone
+	if h.trace != nil {
+		d.switchedOutLocked(g, act)
+	}
 	switch act {
 	case actYield:
 		h.queueLocked(g, false)
@@ -669,8 +708,11 @@ func (h *Hub) execute(g *G) {
 }
 
 func (h *Hub) finish(g *G, o Outcome) {
-	if g.stopParent != nil {
-		g.stopParent()
+	if g.stopParent {
+		g.mu.Lock()
+		stop := g.rare.stopParent
+		g.mu.Unlock()
+		stop()
 	}
 	if g.report {
 		if o.Err != nil && !(o.Killed && errors.Is(o.Err, ErrKilled)) {

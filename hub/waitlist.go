@@ -124,3 +124,52 @@ func block[T any](ctx context.Context, mu *sync.Mutex, l *waitList[T], val T, re
 	Checkpoint(ctx)
 	return n, err
 }
+
+// subscribeLocked is the Subscribe of a primitive whose lock mu the caller holds:
+// if ready, it unlocks and calls fn at once; else it links a subscriber
+// node carrying fn at the tail of l and unlocks. cancel unlinks a node that
+// has not fired and settles it, so a notifier that detached it already
+// skips it (notifiers settle a subscriber's node before calling its fn).
+func subscribeLocked[T any](mu *sync.Mutex, l *waitList[T], ready bool, fn func()) (cancel func()) {
+	if ready {
+		mu.Unlock()
+		fn()
+		return func() {}
+	}
+	n := &waitNode[T]{fn: fn}
+	l.push(n)
+	mu.Unlock()
+	return func() {
+		mu.Lock()
+		l.remove(n)
+		mu.Unlock()
+		n.w.settle(cancelled)
+	}
+}
+
+// fire detaches every subscriber of l, unlocks mu (which the caller holds)
+// and calls them, in the order they subscribed. Each node is settled first:
+// that arbitrates between this call and a concurrent cancel.
+func fire[T any](mu *sync.Mutex, l *waitList[T]) {
+	if l.n == 0 {
+		mu.Unlock()
+		return
+	}
+	subs := make([]*waitNode[T], 0, l.n)
+	for n := l.pop(); n != nil; n = l.pop() {
+		subs = append(subs, n)
+	}
+	mu.Unlock()
+	for _, n := range subs {
+		if _, ok := n.w.settle(woken); ok {
+			n.fn()
+		}
+	}
+}
+
+// mustSubscriber panics if a Subscribe was given a nil fn.
+func mustSubscriber(fn func()) {
+	if fn == nil {
+		panic("hub: Subscribe with a nil function")
+	}
+}

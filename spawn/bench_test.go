@@ -53,27 +53,33 @@ func BenchmarkSpawnJoin(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*spawnBatch), "ns/task")
 	})
-	b.Run("greenlets-main-greenlet", func(b *testing.B) {
-		h := hub.MustNew(hub.WithMonitor(0, nil)) // spawning 200k without a yield is the point here
-		defer h.Stop(context.Background())
-		b.ReportAllocs()
-		gs := make([]*spawn.Greenlet[int], spawnBatch)
-		for b.Loop() {
-			_ = h.Run(context.Background(), func(ctx context.Context) error {
-				for i := range gs {
-					gs[i] = spawn.Spawn(ctx, func(context.Context) (int, error) { return i, nil })
-				}
-				_, err := spawn.JoinAll(ctx, gs)
-				return err
-			})
+	for _, p := range []int{1, 2} {
+		name := "greenlets-main-greenlet"
+		if p > 1 {
+			name += "-p2"
 		}
-		for i, g := range gs {
-			if g.Value() != i {
-				b.Fatalf("greenlet %d returned %d", i, g.Value())
+		b.Run(name, func(b *testing.B) {
+			h := hub.MustNew(hub.WithMonitor(0, nil), hub.WithParallelism(p)) // spawning 200k without a yield is the point here
+			defer h.Stop(context.Background())
+			b.ReportAllocs()
+			gs := make([]*spawn.Greenlet[int], spawnBatch)
+			for b.Loop() {
+				_ = h.Run(context.Background(), func(ctx context.Context) error {
+					for i := range gs {
+						gs[i] = spawn.Spawn(ctx, func(context.Context) (int, error) { return i, nil })
+					}
+					_, err := spawn.JoinAll(ctx, gs)
+					return err
+				})
 			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*spawnBatch), "ns/task")
-	})
+			for i, g := range gs {
+				if g.Value() != i {
+					b.Fatalf("greenlet %d returned %d", i, g.Value())
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*spawnBatch), "ns/task")
+		})
+	}
 }
 
 const sleepers = 100_000

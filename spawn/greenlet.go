@@ -110,8 +110,10 @@ func New[T any](ctx context.Context, fn func(ctx context.Context) (T, error), op
 	if h == nil {
 		h = hub.For(ctx)
 	}
-	gr := &Greenlet[T]{fn: fn}
-	gr.g = h.NewGreenletRunner(ctx, o.name, (*runner[T])(gr))
+	// The handle and the hub's record are one allocation.
+	g, r := hub.NewRunner[runner[T]](h, ctx, o.name)
+	gr := (*Greenlet[T])(r)
+	gr.g, gr.fn = g, fn
 	return gr
 }
 

@@ -164,13 +164,23 @@ func joinEach[H Handle](ctx context.Context, gs []H) ([]H, error) {
 			break
 		}
 	}
-	done := make([]H, 0, len(gs))
+	// Each greenlet's seq is read once (it takes the greenlet's lock), not
+	// at every comparison of the sort.
+	type seqd struct {
+		seq uint64
+		g   H
+	}
+	ready := make([]seqd, 0, len(gs))
 	for _, g := range gs {
-		if g.readySeq() != 0 {
-			done = append(done, g)
+		if s := g.readySeq(); s != 0 {
+			ready = append(ready, seqd{s, g})
 		}
 	}
-	slices.SortStableFunc(done, func(a, b H) int { return cmp.Compare(a.readySeq(), b.readySeq()) })
+	slices.SortFunc(ready, func(a, b seqd) int { return cmp.Compare(a.seq, b.seq) })
+	done := make([]H, len(ready))
+	for i, r := range ready {
+		done[i] = r.g
+	}
 	if err != nil {
 		return done, err
 	}
