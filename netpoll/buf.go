@@ -5,13 +5,13 @@ import (
 	"sync"
 )
 
-// Inbound bytes wait in buffers of power-of-two sizes, so a connection
-// holds a buffer only while it has unread bytes and gives it back as soon
-// as they are read: an idle connection holds none. Buffers up to a loop's
-// read chunk are pooled, so a busy connection reuses them instead of
-// allocating one per message; larger ones (a reader lagging behind) are
-// left to the garbage collector, so a burst of them does not linger in the
-// pool.
+// Inbound bytes wait in buffers of power-of-two sizes. A connection gives a
+// buffer back as soon as its bytes are read, but for one of the smallest
+// size (4 KiB), which it keeps for its next message: an idle connection
+// holds at most that. Buffers up to 32 KiB are pooled, so a busy
+// connection reuses them instead of allocating one per message; larger
+// ones (a reader lagging behind) are left to the garbage collector, so a
+// burst of them does not linger in the pool.
 const (
 	minBufShift = 12 // 4 KiB
 	maxBufShift = 15 // 32 KiB; larger buffers are allocated and dropped

@@ -27,7 +27,8 @@ import (
 //
 // Reading: gnet's loop copies what it reads out of its shared read buffer
 // (OnTraffic) into in, a pooled buffer, and wakes the parked readers. A
-// drained buffer goes back to the pool, so an idle connection holds none.
+// drained buffer goes back to the pool, but for a 4 KiB one, which the
+// connection keeps for its next message (drainedLocked).
 //
 // Writing never goes through gnet. Write writes to the socket from the
 // caller's goroutine, and when the kernel's send buffer is full it waits for
@@ -158,7 +159,7 @@ func (c *gconn) read(ctx context.Context, p []byte) (int, error) {
 	n := copy(p, c.in[c.ioff:])
 	c.ioff += n
 	if c.ioff == len(c.in) {
-		c.releaseInLocked()
+		c.drainedLocked()
 	}
 	delta := c.rechargeLocked()
 	c.mu.Unlock()
@@ -223,6 +224,13 @@ func (c *gconn) writeTo(ctx context.Context, w io.Writer) (int64, error) {
 		total += int64(m)
 		c.mu.Lock()
 		c.taken = 0
+		if c.inp == nil && !c.closing && !c.ownReads {
+			// The connection's buffer again, for the next message (if it is
+			// the smallest size; see drainedLocked).
+			c.inp, c.in = inp, (*inp)[:0]
+			c.drainedLocked()
+			inp = nil
+		}
 		delta := c.rechargeLocked()
 		c.mu.Unlock()
 		c.charge(delta)
@@ -236,18 +244,43 @@ func (c *gconn) writeTo(ctx context.Context, w io.Writer) (int64, error) {
 	}
 }
 
+// drainedLocked empties the inbound buffer once everything was read. It
+// keeps a buffer of the smallest size for the next message (reusing it is
+// what keeps a connection's small messages in the cache; from the pool
+// each would come cold) and gives a larger one back to the pool, so a
+// connection holds at most that much between messages, about a goroutine's
+// stack. Buffers of that size are not charged to the budgets (chargeable).
+func (c *gconn) drainedLocked() {
+	if c.inp != nil && cap(*c.inp) == 1<<minBufShift {
+		c.in, c.ioff = c.in[:0], 0
+		return
+	}
+	c.releaseInLocked()
+}
+
 // releaseInLocked gives the inbound buffer back to the pool.
 func (c *gconn) releaseInLocked() {
 	putBuf(c.inp)
 	c.inp, c.in, c.ioff = nil, nil, 0
 }
 
+// chargeable is what a buffer of size n costs the budgets: nothing for the
+// smallest size, a fixed cost per connection (see drainedLocked) that no
+// peer can grow, which leaves the budgets' counters alone for small
+// messages; its size beyond that.
+func chargeable(n int) int64 {
+	if n <= 1<<minBufShift {
+		return 0
+	}
+	return int64(n)
+}
+
 // rechargeLocked records the inbound buffer now held and returns the change
 // for charge, which the caller makes once mu is released.
 func (c *gconn) rechargeLocked() int64 {
-	now := int64(c.taken)
+	now := chargeable(c.taken)
 	if c.inp != nil {
-		now += int64(cap(*c.inp))
+		now += chargeable(cap(*c.inp))
 	}
 	delta := now - c.held.Load()
 	c.held.Store(now)

@@ -49,8 +49,8 @@
 // and cancellation, then hands the socket to the loops.
 //
 // Inbound bytes are copied out of gnet's shared read buffer on the loop and
-// queued per connection, in pooled buffers, until read; a connection
-// holds a buffer only while it has unread bytes. Writes do not go through
+// queued per connection, in pooled buffers, until read; between messages a
+// connection keeps at most one 4 KiB buffer. Writes do not go through
 // gnet: Write writes to the socket from the caller's goroutine, and while
 // the kernel's send buffer is full it parks until there is room, waiting
 // through the Go runtime's poller on a duplicate of the socket's
