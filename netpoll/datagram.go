@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime/pprof"
 	"sync"
 	"time"
 
@@ -106,10 +105,9 @@ func (s *DatagramServer) Start(ctx context.Context) error {
 	var rctx context.Context
 	rctx, s.cancel = context.WithCancel(base)
 	s.readEnd = make(chan struct{})
-	// Without the caller's profiler labels, which name a hub worker when a
-	// greenlet starts the server (the blocking monitor finds workers by
-	// them).
-	pprof.Do(context.Background(), pprof.Labels(), func(context.Context) { go s.read(rctx) })
+	// (A goroutine started from a greenlet inherits its hub's profiler
+	// label; the blocking monitor tells it from a greenlet by its frames.)
+	go s.read(rctx)
 	return nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
-	"runtime/pprof"
 	"sync"
 
 	"github.com/panjf2000/gnet/v2"
@@ -77,10 +76,9 @@ func startEngine() error {
 		gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 		gnet.WithLogger(gnetLogger{}))
 	if err == nil {
-		// The loops' goroutines would inherit the caller's profiler labels,
-		// which name a hub worker when a greenlet starts the engine; the
-		// blocking monitor finds workers by those labels.
-		pprof.Do(context.Background(), pprof.Labels(), func(context.Context) { err = cli.Start() })
+		// (The loops inherit a greenlet caller's hub profiler label; the
+		// blocking monitor tells them from greenlets by their frames.)
+		err = cli.Start()
 	}
 	if err != nil {
 		return fmt.Errorf("netpoll: starting gnet: %w", err)

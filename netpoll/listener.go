@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"runtime/pprof"
 	"sync"
 
 	"github.com/gevent-go/gevent/hub"
@@ -87,9 +86,9 @@ func listen(ctx context.Context, network, addr string, cfg *config) (*Listener, 
 	}
 	open.ls[l] = struct{}{}
 	open.Unlock()
-	// Without the caller's profiler labels, which name a hub worker when a
-	// greenlet listens (the blocking monitor finds workers by them).
-	pprof.Do(context.Background(), pprof.Labels(), func(context.Context) { go l.acceptor() })
+	// (A goroutine started from a greenlet inherits its hub's profiler
+	// label; the blocking monitor tells it from a greenlet by its frames.)
+	go l.acceptor()
 	return l, nil
 }
 
