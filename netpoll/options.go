@@ -45,6 +45,7 @@ type config struct {
 
 	listenOnly  string // name of a listener option that was given, if any
 	serverOnly  string // name of a server option that was given, if any
+	hubs        []*hub.Hub
 	maxHandlers int
 	maxConns    int
 	spawner     func(ctx context.Context, fn func(ctx context.Context)) error
@@ -79,6 +80,9 @@ func newConfig(what configFor, opts []Option) (*config, error) {
 	}
 	if what != forServer && c.serverOnly != "" {
 		return nil, fmt.Errorf("netpoll: %s applies only to a StreamServer: %w", c.serverOnly, errInvalid)
+	}
+	if len(c.hubs) > 0 && c.spawner != nil {
+		return nil, fmt.Errorf("netpoll: WithHubs and WithSpawner (or WithPool) together: the spawner picks the hub: %w", errInvalid)
 	}
 	if what == forDial && c.listenOnly != "" {
 		return nil, fmt.Errorf("netpoll: %s applies only to a Listener or StreamServer: %w", c.listenOnly, errInvalid)
@@ -232,6 +236,28 @@ func WithHub(h *hub.Hub) Option {
 			return fmt.Errorf("netpoll: nil hub: %w", errInvalid)
 		}
 		c.hub = h
+		return nil
+	}
+}
+
+// WithHubs spreads the server's handlers over hubs, one connection to each
+// in turn: give it the hubs of a hub.Shards to serve on every core. The
+// handlers on one hub run one at a time and share that hub's state without
+// locks; handlers on different hubs run in parallel. The accept loop stays
+// on the server's hub (WithHub, or the hub of the ctx given to Start).
+// Without WithSpawner only; server only.
+func WithHubs(hubs ...*hub.Hub) Option {
+	return func(c *config) error {
+		c.serverOnly = "WithHubs"
+		if len(hubs) == 0 {
+			return fmt.Errorf("netpoll: WithHubs without a hub: %w", errInvalid)
+		}
+		for _, h := range hubs {
+			if h == nil {
+				return fmt.Errorf("netpoll: nil hub: %w", errInvalid)
+			}
+		}
+		c.hubs = append([]*hub.Hub(nil), hubs...)
 		return nil
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
@@ -32,6 +33,7 @@ type StreamServer struct {
 	ln       *Listener
 	h        *hub.Hub
 	acceptor *hub.G
+	nextHub  atomic.Uint64 // WithHubs' round robin
 	handlers map[*handlerRec]struct{}
 	conns    int
 	err      error    // why accepting ended, if not Stop
@@ -249,12 +251,15 @@ func (s *StreamServer) dispatch(ctx, spawnCtx context.Context, c *Conn) {
 }
 
 // handlerHub is the hub c's handler runs on (without WithSpawner): the
-// server's. This is where a hub per event loop plugs in (the shards of
-// hub.Shards, one per gnet loop): the hub of the loop that serves c, so that
-// a loop's handlers run on one core and share its state without locks.
-// Nothing else in the server assumes a single hub: Stop kills and waits for
-// handler greenlets of any hub.
-func (s *StreamServer) handlerHub(*Conn) *hub.Hub { return s.h }
+// server's, or the next of WithHubs in turn. Nothing else in the server
+// assumes a single hub: Stop kills and waits for handler greenlets of any
+// hub.
+func (s *StreamServer) handlerHub(*Conn) *hub.Hub {
+	if hs := s.cfg.hubs; len(hs) > 0 {
+		return hs[(s.nextHub.Add(1)-1)%uint64(len(hs))]
+	}
+	return s.h
+}
 
 // reportOutcome reports the failure of one of the server's greenlets (a
 // handler's panic, a kill other than a default one, Stop's or the hub's
@@ -266,7 +271,11 @@ func (s *StreamServer) reportOutcome(ctx context.Context, o hub.Outcome) {
 	if o.Killed && (errors.Is(o.Err, hub.ErrKilled) || errors.Is(o.Err, ErrServerStopped) || errors.Is(o.Err, hub.ErrHubStopped)) {
 		return
 	}
-	s.h.ReportError(hub.Current(ctx), o.Err)
+	h := s.h
+	if g := hub.Current(ctx); g != nil {
+		h = g.Hub() // a handler's own hub (WithHubs)
+	}
+	h.ReportError(hub.Current(ctx), o.Err)
 }
 
 // handlerDone closes the handler's connection and frees its slot.

@@ -13,12 +13,34 @@ import (
 func init() {
 	Reg.Add(harness.Variant{Workload: "echo", Name: "gevent_go_netpoll", Lang: harness.LangGo, Ours: true,
 		Desc:   "netpoll.StreamServer, one handler greenlet per connection (P = 1), bytes through gnet event loops",
-		Server: netpollEcho})
+		Server: func(ctx context.Context, addr string) error { return netpollEcho(ctx, addr, 0) }})
+	Reg.Add(harness.Variant{Workload: "echo", Name: "gevent_go_netpoll_shards", Lang: harness.LangGo, Ours: true,
+		Desc:   "the same StreamServer serving on every core: handlers spread over a hub.Shards (one hub per core, WithHubs)",
+		Server: func(ctx context.Context, addr string) error { return netpollEcho(ctx, addr, -1) }})
 }
 
-func netpollEcho(ctx context.Context, addr string) error {
+// netpollEcho serves an echo StreamServer until ctx ends: its handlers on
+// one hub (shards 0), or spread over hub.NewShards(GOMAXPROCS) (shards -1).
+func netpollEcho(ctx context.Context, addr string, shards int) error {
 	h, err := hub.New()
 	if err != nil {
+		return err
+	}
+	opts := []netpoll.Option{netpoll.WithHub(h)}
+	var sh *hub.Shards
+	if shards != 0 {
+		if sh, err = hub.NewShards(0); err != nil {
+			return errors.Join(err, stopHub(h))
+		}
+		opts = append(opts, netpoll.WithHubs(sh.Hubs()...))
+	}
+	stop := func() error {
+		err := stopHub(h)
+		if sh != nil {
+			sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			err = errors.Join(err, sh.Stop(sctx))
+		}
 		return err
 	}
 	s, err := netpoll.NewStreamServer(addr, func(ctx context.Context, c *netpoll.Conn) {
@@ -34,16 +56,16 @@ func netpollEcho(ctx context.Context, addr string) error {
 				return
 			}
 		}
-	}, netpoll.WithHub(h))
+	}, opts...)
 	if err != nil {
-		return errors.Join(err, stopHub(h))
+		return errors.Join(err, stop())
 	}
 	if err := s.Start(context.Background()); err != nil {
-		return errors.Join(err, stopHub(h))
+		return errors.Join(err, stop())
 	}
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = s.Stop(sctx)
-	return errors.Join(err, stopHub(h), netpoll.Shutdown(sctx))
+	return errors.Join(err, stop(), netpoll.Shutdown(sctx))
 }
