@@ -485,6 +485,16 @@ func TestMonitorHints(t *testing.T) {
 			ev.Wait(context.Background())
 		}, "ctx that carries no greenlet"},
 		"bare channel": {func(_ context.Context, release chan struct{}) { <-release }, "bare channel receive"},
+		"computing in hub calls": {func(ctx context.Context, release chan struct{}) {
+			for {
+				select {
+				case <-release:
+					return
+				default:
+					Checkpoint(ctx) // hub frames, but nothing blocks
+				}
+			}
+		}, "long computation"},
 		"time.Sleep": {func(_ context.Context, release chan struct{}) {
 			for {
 				select {

@@ -85,9 +85,18 @@ func compactStack(stack string) string {
 	return strings.Join(fs, " < ")
 }
 
-// hintFor returns the hint for a stalled greenlet's stack (see traps): a
-// stall with no known blocking frame is taken for a long computation.
+// hintFor returns the hint for a stalled greenlet's stack (see traps). A
+// greenlet that is not parked in the runtime (its top frame is not a
+// blocking one) is computing, whatever package it is in: that stall is a
+// long computation.
 func hintFor(stack string) string {
+	if stack == "" {
+		return ""
+	}
+	top, _, _ := strings.Cut(stack, "\n")
+	if !blockedIn(top) {
+		return computing
+	}
 	for _, t := range traps {
 		for _, line := range strings.Split(stack, "\n") {
 			// (The hub's own tests are frames of package hub too.)
@@ -96,10 +105,21 @@ func hintFor(stack string) string {
 			}
 		}
 	}
-	if stack == "" {
-		return ""
+	return "blocked in the runtime: run the blocking call through hub.Blocking or hub.Offload"
+}
+
+const computing = "no blocking call in the stack: a long computation holds the run token; run it through hub.Offload, or reach a cooperative point (hub.Yield) in its loop"
+
+// blockedIn reports whether a stack's top frame is one where a goroutine
+// waits (parked by the runtime, or in a system call) rather than computes.
+func blockedIn(top string) bool {
+	for _, p := range []string{"runtime.gopark", "runtime.goparkunlock", "runtime.notetsleep", "runtime.futex", "runtime.usleep",
+		"syscall.", "internal/runtime/syscall.", "internal/syscall/"} {
+		if strings.HasPrefix(top, p) {
+			return true
+		}
 	}
-	return "no blocking call in the stack: a long computation holds the run token; run it through hub.Offload, or reach a cooperative point (hub.Yield) in its loop"
+	return false
 }
 
 // monitor watches the run tokens: a token whose holder has not changed for the
