@@ -79,17 +79,11 @@ func NewDatagramServer(addr string, handler func(ctx context.Context, c *PacketC
 // Handlers get ctx's values, but the server's life is not tied to ctx: it
 // lasts until Stop. Start does not park; a server can be started once.
 func (s *DatagramServer) Start(ctx context.Context) error {
-	if ctx == nil {
-		panic("netpoll: nil context")
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != serverNew {
-		return fmt.Errorf("netpoll: datagram server on %s: already started: %w", s.addr, errInvalid)
-	}
-	h := s.cfg.hub
-	if h == nil {
-		h = hub.For(ctx)
+	h, err := serverHub(ctx, s.cfg, s.state, "datagram server", s.addr)
+	if err != nil {
+		return err
 	}
 	base := hub.Detach(context.WithoutCancel(ctx))
 	pc, err := listenPacket(base, "udp", s.addr, s.cfg)

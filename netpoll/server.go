@@ -90,17 +90,11 @@ func NewStreamServer(addr string, handler func(ctx context.Context, c *Conn), op
 // server's life is not tied to ctx: it lasts until Stop. Start does not
 // park; a server can be started once.
 func (s *StreamServer) Start(ctx context.Context) error {
-	if ctx == nil {
-		panic("netpoll: nil context")
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.state != serverNew {
-		return fmt.Errorf("netpoll: server on %s: already started: %w", s.addr, errInvalid)
-	}
-	h := s.cfg.hub
-	if h == nil {
-		h = hub.For(ctx)
+	h, err := serverHub(ctx, s.cfg, s.state, "server", s.addr)
+	if err != nil {
+		return err
 	}
 	base := context.WithoutCancel(ctx)
 	ln, err := listen(base, "tcp", s.addr, s.cfg)
@@ -248,6 +242,21 @@ func (s *StreamServer) dispatch(ctx, spawnCtx context.Context, c *Conn) {
 		s.h.ReportError(hub.Current(ctx), fmt.Errorf("netpoll: server on %s: spawn: %w", s.addr, err))
 		s.handlerDone(rec)
 	}
+}
+
+// serverHub is the start of a server's Start, under its lock: the server
+// must be new, and it runs on WithHub's hub, else the hub of ctx.
+func serverHub(ctx context.Context, cfg *config, state serverState, what, addr string) (*hub.Hub, error) {
+	if ctx == nil {
+		panic("netpoll: nil context")
+	}
+	if state != serverNew {
+		return nil, fmt.Errorf("netpoll: %s on %s: already started: %w", what, addr, errInvalid)
+	}
+	if cfg.hub != nil {
+		return cfg.hub, nil
+	}
+	return hub.For(ctx), nil
 }
 
 // handlerHub is the hub c's handler runs on (without WithSpawner): the
