@@ -194,7 +194,7 @@ func New(opts ...Option) (*Hub, error) {
 	}
 	h.drivers = make([]driver, c.parallelism)
 	for i := range h.drivers {
-		h.drivers[i] = driver{slot: i, kick: make(chan struct{}, 1), lastPoint: "idle"}
+		h.drivers[i] = driver{kick: make(chan struct{}, 1), lastPoint: "idle"}
 	}
 	h.offload = NewSemaphore(c.offload)
 	h.blocking = NewSemaphore(c.blocking)

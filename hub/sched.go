@@ -95,7 +95,6 @@ const (
 
 // driver is one run token: the goroutine that resumes greenlets on it.
 type driver struct {
-	slot   int
 	state  int    // drvOff, drvBusy or drvIdle; guarded by hub.mu
 	start  bool   // busy but its goroutine is still to be started (see wake)
 	holder *G     // the greenlet it is running; guarded by hub.mu

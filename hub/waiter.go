@@ -102,7 +102,8 @@ func (w *Waiter) cancelWake() {
 // cancelGen is cancelWake for the wait of generation gen only (a kill's
 // cancel must not hit a later wait of a reused Waiter).
 func (w *Waiter) cancelGen(gen uint32) {
-	if w.state.CompareAndSwap(gen<<stBits|waiting, gen<<stBits|cancelled) {
+	// (waiting is 0: gen<<stBits is that generation still waiting.)
+	if w.state.CompareAndSwap(gen<<stBits, gen<<stBits|cancelled) {
 		w.notify(gen, false)
 	}
 }

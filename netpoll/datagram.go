@@ -137,10 +137,8 @@ func (s *DatagramServer) read(ctx context.Context) {
 				return
 			}
 			s.h.ReportError(nil, fmt.Errorf("netpoll: datagram server on %s: read: %w", s.addr, err))
-			delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
-			select {
-			case <-time.After(delay):
-			case <-ctx.Done():
+			delay = nextDelay(delay)
+			if hub.Sleep(ctx, delay) != nil { // a plain goroutine: blocks the plain way
 				return
 			}
 			continue

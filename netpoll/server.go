@@ -66,6 +66,9 @@ const (
 	maxAcceptDelay = time.Second
 )
 
+// nextDelay is the pause after one more failure in a row, d the last one.
+func nextDelay(d time.Duration) time.Duration { return min(max(2*d, minAcceptDelay), maxAcceptDelay) }
+
 // killGrace bounds how long Stop waits for killed handlers to end.
 const killGrace = time.Second
 
@@ -141,7 +144,7 @@ func (s *StreamServer) acceptLoop(ctx context.Context) error {
 				return nil
 			}
 			s.h.ReportError(hub.Current(ctx), fmt.Errorf("netpoll: server on %s: accept: %w", s.addr, err))
-			delay = min(max(2*delay, minAcceptDelay), maxAcceptDelay)
+			delay = nextDelay(delay)
 			if hub.Sleep(ctx, delay) != nil {
 				return nil
 			}

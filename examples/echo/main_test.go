@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"io"
 	"net"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/gevent-go/gevent/examples/echo/echo"
 	"github.com/gevent-go/gevent/examples/echo/internal/echotest"
+	"github.com/gevent-go/gevent/examples/internal/childtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -36,9 +36,7 @@ func TestMain(m *testing.M) {
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := cli(t.Context(), args, &out, &errOut)
-	return code, out.String(), errOut.String()
+	return childtest.Run(t, cli, args...)
 }
 
 // With no mode flag it serves, loads its own server, and stops it.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"io"
 	"net/http"
 	"strings"
@@ -20,9 +19,7 @@ func TestMain(m *testing.M) { childtest.Main(m, "HTTPSERVER_TEST_ARGS", main) }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := cli(t.Context(), args, &out, &errOut)
-	return code, out.String(), errOut.String()
+	return childtest.Run(t, cli, args...)
 }
 
 // With no flags it serves, loads itself, and finds every hit counted by

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"net"
 	"syscall"
 	"testing"
@@ -19,9 +18,7 @@ func TestMain(m *testing.M) { childtest.Main(m, "UDPECHO_TEST_ARGS", main) }
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errOut bytes.Buffer
-	code := cli(t.Context(), args, &out, &errOut)
-	return code, out.String(), errOut.String()
+	return childtest.Run(t, cli, args...)
 }
 
 func TestCheck(t *testing.T) {

@@ -4,6 +4,9 @@ package childtest
 
 import (
 	"bufio"
+	"bytes"
+	"context"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -79,4 +82,17 @@ func (c *Child) Stop(t *testing.T, sig os.Signal) string {
 		t.Fatalf("child: %v\n%s", err, rest.String())
 	}
 	return rest.String()
+}
+
+// CLI is an example's command body: args without the program name, output
+// to stdout and stderr, and the exit status it returns.
+type CLI func(ctx context.Context, args []string, stdout, stderr io.Writer) int
+
+// Run runs cli in the test's process with args, and returns its exit
+// status, stdout and stderr.
+func Run(t *testing.T, cli CLI, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = cli(t.Context(), args, &out, &errOut)
+	return code, out.String(), errOut.String()
 }
