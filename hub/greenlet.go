@@ -231,8 +231,11 @@ func (g *G) Err() error {
 // context exists) lookups go through the cancel context, so that
 // context.Cause finds the kill's cause.
 func (g *G) Value(key any) any {
-	if _, ok := key.(gkey); ok {
+	switch key.(type) {
+	case gkey:
 		return g
+	case hubKey:
+		return g.hub
 	}
 	if c := g.cc.Load(); c != nil {
 		return c.ctx.Value(key)

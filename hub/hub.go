@@ -235,10 +235,30 @@ func Default() *Hub {
 	return defaultHub
 }
 
-// For returns the hub of the greenlet carried by ctx, or the default hub.
+// hubKey is the context key under which NewContext binds a hub; a
+// greenlet's ctx answers it with the greenlet's hub, so the nearest binding
+// wins.
+type hubKey struct{}
+
+// NewContext returns a copy of ctx bound to h: spawn, pool and netpoll called
+// with it (or a ctx derived from it) put their greenlets on h. A greenlet's
+// own ctx is bound to its hub, so code inside a greenlet spawns on that hub
+// unless it binds another. This is the one way to choose a hub; nothing
+// blocks.
+func NewContext(ctx context.Context, h *Hub) context.Context {
+	if h == nil {
+		panic("hub: NewContext with a nil hub")
+	}
+	return context.WithValue(ctx, hubKey{}, h)
+}
+
+// For returns the hub ctx is bound to: the hub given to NewContext, else the
+// hub of the greenlet carried by ctx, else the default hub.
 func For(ctx context.Context) *Hub {
-	if g := Current(ctx); g != nil {
-		return g.hub
+	if ctx != nil {
+		if h, ok := ctx.Value(hubKey{}).(*Hub); ok {
+			return h
+		}
 	}
 	return Default()
 }

@@ -499,3 +499,24 @@ func TestSemaphoreSubscribe(t *testing.T) {
 	assert.Zero(t, cancelledFired.Load())
 	assert.PanicsWithValue(t, "hub: Subscribe with a nil function", func() { s.Subscribe(nil) })
 }
+
+func TestNewContextChoosesHub(t *testing.T) {
+	a, b := newHub(t), newHub(t)
+	assert.Same(t, Default(), For(context.Background()))
+	assert.Same(t, b, For(NewContext(context.Background(), b)))
+	assert.PanicsWithValue(t, "hub: NewContext with a nil hub", func() { NewContext(context.Background(), nil) })
+	require.NoError(t, a.Run(context.Background(), func(ctx context.Context) error {
+		assert.Same(t, a, For(ctx), "a greenlet's ctx is bound to its hub")
+		assert.Same(t, a, For(Detach(ctx)), "a detached ctx keeps the hub")
+		bound := NewContext(ctx, b)
+		assert.Same(t, b, For(bound), "the nearest binding wins")
+		assert.Same(t, Current(ctx), Current(bound), "binding keeps the greenlet")
+		_, done := spawnFn(bound, For(bound), "on-b", func(ctx context.Context) error {
+			assert.Same(t, b, For(ctx))
+			assert.Same(t, a, For(NewContext(ctx, a)))
+			return nil
+		})
+		o := <-done
+		return o.Err
+	}))
+}
