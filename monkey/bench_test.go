@@ -92,14 +92,14 @@ func BenchmarkConcurrentGets(b *testing.B) {
 			b.ResetTimer()
 			gs := make([]*spawn.Greenlet[struct{}], workers)
 			for i := range gs {
-				gs[i] = spawn.Spawn(context.Background(), func(ctx context.Context) (struct{}, error) {
+				gs[i] = spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (struct{}, error) {
 					for next.Add(1) <= int64(b.N) {
 						if get(ctx, http.DefaultClient) != nil {
 							failed.Add(1)
 						}
 					}
 					return struct{}{}, nil
-				}, spawn.WithHub(h))
+				})
 			}
 			if _, err := spawn.JoinAll(context.Background(), gs); err != nil {
 				b.Fatal(err)

@@ -28,12 +28,12 @@ import (
 func otherRanDuring(t *testing.T, call func(ctx context.Context) error) bool {
 	t.Helper()
 	h := newHub(t)
-	g := spawn.Spawn(context.Background(), func(ctx context.Context) (bool, error) {
+	g := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (bool, error) {
 		var ran bool // shared between greenlets of one P = 1 hub: no lock needed
 		spawn.Spawn(ctx, func(context.Context) (int, error) { ran = true; return 0, nil })
 		err := call(ctx)
 		return ran, err
-	}, spawn.WithHub(h))
+	})
 	ran, err := g.Get(context.Background())
 	require.NoError(t, err)
 	return ran
@@ -79,13 +79,13 @@ func TestLookupRunsOffTheToken(t *testing.T) {
 		setDefaultResolver(t, dns.resolver())
 		h := newHub(t)
 		var opened bool
-		g := spawn.Spawn(context.Background(), func(ctx context.Context) (bool, error) {
+		g := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (bool, error) {
 			spawn.Spawn(ctx, func(context.Context) (int, error) { close(gate); opened = true; return 0, nil })
 			lctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
 			addrs, err = fn(lctx, "gated.gevent.test.")
 			return opened, nil
-		}, spawn.WithHub(h))
+		})
 		openedBefore, gerr := g.Get(context.Background())
 		require.NoError(t, gerr)
 		assert.Positive(t, dns.queries.Load(), "the lookup reached the fake server")
@@ -177,9 +177,9 @@ func TestDialingRoutesTheTransport(t *testing.T) {
 	get := func() {
 		t.Helper()
 		closeIdle(http.DefaultTransport) // a fresh connection each time
-		g := spawn.Spawn(context.Background(), func(ctx context.Context) (string, error) {
+		g := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (string, error) {
 			return fetch(context.WithValue(ctx, ctxKey{}, "request value"), srv.URL+"/d")
-		}, spawn.WithHub(h))
+		})
 		body, err := g.Get(context.Background())
 		require.NoError(t, err)
 		require.Equal(t, "GET /d", body)
@@ -222,9 +222,9 @@ func TestDialingRoutesTheResolver(t *testing.T) {
 	assert.True(t, net.DefaultResolver.PreferGo)
 
 	h := newHub(t)
-	g := spawn.Spawn(context.Background(), func(ctx context.Context) ([]string, error) {
+	g := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) ([]string, error) {
 		return monkey.LookupHost(context.WithValue(ctx, ctxKey{}, "lookup value"), "routed.gevent.test.")
-	}, spawn.WithHub(h))
+	})
 	addrs, err := g.Get(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, []string{"127.0.0.2"}, addrs)
@@ -308,16 +308,16 @@ func TestKillDuringDial(t *testing.T) {
 		})
 		h := newHub(t)
 		var returned atomic.Bool
-		victim := spawn.Spawn(context.Background(), func(ctx context.Context) (int, error) {
+		victim := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (int, error) {
 			monkey.Dial(ctx, "tcp", "127.0.0.1:1")
 			returned.Store(true)
 			return 0, nil
-		}, spawn.WithHub(h))
+		})
 		// At P = 1 this runs once the victim parks in Dial.
-		killer := spawn.Spawn(context.Background(), func(ctx context.Context) (int, error) {
+		killer := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (int, error) {
 			victim.KillAsync(nil)
 			return 0, nil
-		}, spawn.WithHub(h))
+		})
 		require.NoError(t, killer.Join(context.Background()))
 		require.NoError(t, victim.Join(context.Background()))
 		assert.True(t, victim.Killed())
@@ -338,11 +338,11 @@ func TestKillDuringDial(t *testing.T) {
 		})
 		h := newHub(t)
 		var returned atomic.Bool
-		victim := spawn.Spawn(context.Background(), func(ctx context.Context) (int, error) {
+		victim := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (int, error) {
 			monkey.Dial(ctx, "tcp", ln.Addr().String())
 			returned.Store(true)
 			return 0, nil
-		}, spawn.WithHub(h))
+		})
 		require.NoError(t, victim.Join(context.Background()))
 		assert.True(t, victim.Killed())
 		assert.False(t, returned.Load())

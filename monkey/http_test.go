@@ -45,9 +45,9 @@ func fetchAll(t *testing.T, h *hub.Hub, n int, url string) (time.Duration, []str
 	start := time.Now()
 	gs := make([]*spawn.Greenlet[string], n)
 	for i := range gs {
-		gs[i] = spawn.Spawn(context.Background(), func(ctx context.Context) (string, error) {
+		gs[i] = spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (string, error) {
 			return fetch(ctx, url)
-		}, spawn.WithHub(h), spawn.WithName(fmt.Sprintf("fetch-%d", i)))
+		}, spawn.WithName(fmt.Sprintf("fetch-%d", i)))
 	}
 	bodies := make([]string, n)
 	for i, g := range gs {
@@ -207,7 +207,7 @@ func TestHelpersAreCooperativeWithoutPatching(t *testing.T) {
 	}
 	gs := map[string]*spawn.Greenlet[result]{}
 	for name, call := range calls {
-		gs[name] = spawn.Spawn(context.Background(), func(ctx context.Context) (result, error) {
+		gs[name] = spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (result, error) {
 			resp, err := call(ctx)
 			if err != nil {
 				return result{}, err
@@ -215,7 +215,7 @@ func TestHelpersAreCooperativeWithoutPatching(t *testing.T) {
 			defer resp.Body.Close()
 			b, err := io.ReadAll(resp.Body)
 			return result{resp.StatusCode, string(b)}, err
-		}, spawn.WithHub(h))
+		})
 	}
 	for name, g := range gs {
 		r, err := g.Get(context.Background())
@@ -255,9 +255,9 @@ func TestMonitorNamesUnpatchedRequest(t *testing.T) {
 			}
 			mon := &monitorLog{}
 			h := newHub(t, hub.WithMonitor(200*time.Millisecond, mon.report))
-			g := spawn.Spawn(context.Background(), func(ctx context.Context) (string, error) {
+			g := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (string, error) {
 				return fetch(ctx, srv.URL)
-			}, spawn.WithHub(h), spawn.WithName("slow-fetch"))
+			}, spawn.WithName("slow-fetch"))
 			body, err := g.Get(context.Background())
 			require.NoError(t, err)
 			require.Equal(t, "ok", body)
@@ -305,7 +305,7 @@ func TestKillCancelsRequest(t *testing.T) {
 			monkey.PatchAll()
 			h := newHub(t)
 			var unwound, partial atomic.Bool
-			victim := spawn.Spawn(context.Background(), func(ctx context.Context) (string, error) {
+			victim := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (string, error) {
 				defer unwound.Store(true)
 				req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/"+stage, nil)
 				resp, err := http.DefaultClient.Do(req) // parks here in the roundtrip stage
@@ -320,9 +320,9 @@ func TestKillCancelsRequest(t *testing.T) {
 				partial.Store(true)
 				_, err = io.ReadAll(resp.Body) // parks here in the body stage
 				return "", err
-			}, spawn.WithHub(h), spawn.WithName("victim"))
+			}, spawn.WithName("victim"))
 
-			killer := spawn.Spawn(context.Background(), func(ctx context.Context) (string, error) {
+			killer := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (string, error) {
 				hub.Blocking(ctx, "test.arrived", func() { <-arrived })
 				// The victim runs again only when the killer parks; once it
 				// has read the partial body its next park is the blocked
@@ -334,7 +334,7 @@ func TestKillCancelsRequest(t *testing.T) {
 				h.Dump(&dump)
 				victim.KillAsync(nil)
 				return dump.String(), nil
-			}, spawn.WithHub(h))
+			})
 
 			dump, err := killer.Get(context.Background())
 			require.NoError(t, err)
@@ -386,12 +386,12 @@ func TestKillAsResponseArrivesClosesIt(t *testing.T) {
 	})}
 	h := newHub(t)
 	var returned atomic.Bool
-	g := spawn.Spawn(context.Background(), func(ctx context.Context) (int, error) {
+	g := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (int, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://stub.invalid/", nil)
 		client.Do(req)
 		returned.Store(true)
 		return 0, nil
-	}, spawn.WithHub(h))
+	})
 	require.NoError(t, g.Join(context.Background()))
 	assert.True(t, g.Killed())
 	assert.False(t, returned.Load(), "the kill landed in Do")
@@ -406,19 +406,19 @@ func TestPanicInTransportIsTheGreenletsPanic(t *testing.T) {
 		during: func(*http.Request) { panic(boom) },
 	})}
 	h := newHub(t)
-	g := spawn.Spawn(context.Background(), func(ctx context.Context) (int, error) {
+	g := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (int, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://stub.invalid/", nil)
 		client.Do(req)
 		return 1, nil
-	}, spawn.WithHub(h))
+	})
 	_, err := g.Get(context.Background())
 	var pe *hub.PanicError
 	require.ErrorAs(t, err, &pe)
 	assert.ErrorIs(t, err, boom)
 
-	after := spawn.Spawn(context.Background(), func(ctx context.Context) (int, error) {
+	after := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (int, error) {
 		return 2, hub.Sleep(ctx, time.Millisecond)
-	}, spawn.WithHub(h))
+	})
 	v, err := after.Get(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, 2, v)
@@ -430,7 +430,7 @@ func TestSwitchingProtocolsBodyStaysWritable(t *testing.T) {
 	tb := &trackedBody{Reader: strings.NewReader("from server")}
 	client := &http.Client{Transport: monkey.WrapTransport(&stubTransport{body: tb})}
 	h := newHub(t)
-	g := spawn.Spawn(context.Background(), func(ctx context.Context) (string, error) {
+	g := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (string, error) {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://stub.invalid/", nil)
 		resp, err := client.Do(req)
 		if err != nil {
@@ -448,7 +448,7 @@ func TestSwitchingProtocolsBodyStaysWritable(t *testing.T) {
 			return "", err
 		}
 		return string(b), rwc.Close()
-	}, spawn.WithHub(h))
+	})
 	v, err := g.Get(context.Background())
 	require.NoError(t, err)
 	assert.Equal(t, "from server", v)
@@ -477,10 +477,10 @@ func TestWrapTransport(t *testing.T) {
 func TestNilURLIsTheBaseTransportsError(t *testing.T) {
 	rt := monkey.WrapTransport(&http.Transport{})
 	h := newHub(t)
-	g := spawn.Spawn(context.Background(), func(ctx context.Context) (*http.Response, error) {
+	g := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (*http.Response, error) {
 		req := (&http.Request{Method: http.MethodGet}).WithContext(ctx)
 		return rt.RoundTrip(req)
-	}, spawn.WithHub(h))
+	})
 	_, err := g.Get(context.Background())
 	assert.ErrorContains(t, err, "nil Request.URL")
 }

@@ -179,13 +179,13 @@ func TestPatchConcurrently(t *testing.T) {
 	for w := range 4 {
 		wg.Add(1)
 		go func() { defer wg.Done(); churn(w) }()
-		gs = append(gs, spawn.Spawn(context.Background(), func(ctx context.Context) (struct{}, error) {
+		gs = append(gs, spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (struct{}, error) {
 			for range 4 {
 				churn(w + 1)
 				hub.Yield(ctx)
 			}
 			return struct{}{}, nil
-		}, spawn.WithHub(h)))
+		}))
 	}
 	wg.Wait()
 	_, err := spawn.JoinAll(context.Background(), gs)

@@ -85,16 +85,17 @@ func (s *DatagramServer) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	base := hub.Detach(context.WithoutCancel(ctx))
+	// base binds the handlers (pool.Spawn) to the server's hub.
+	base := hub.NewContext(hub.Detach(context.WithoutCancel(ctx)), h)
 	pc, err := listenPacket(base, "udp", s.addr, s.cfg)
 	if err != nil {
 		return err
 	}
 	s.pc, s.h, s.base, s.state = pc, h, base, serverRunning
 	if s.cfg.maxHandlers > 0 {
-		s.set = pool.New(s.cfg.maxHandlers, pool.WithHub(h))
+		s.set = pool.New(s.cfg.maxHandlers)
 	} else {
-		s.set = pool.NewGroup(pool.WithHub(h))
+		s.set = pool.NewGroup()
 	}
 	var rctx context.Context
 	rctx, s.cancel = context.WithCancel(base)

@@ -392,7 +392,7 @@ func holdConn(t *testing.T, addr, req string) net.Conn {
 func TestBoundedServer(t *testing.T) {
 	cases := map[string]func(h *hub.Hub) Option{
 		"WithMaxHandlers": func(*hub.Hub) Option { return WithMaxHandlers(2) },
-		"WithPool":        func(h *hub.Hub) Option { return WithPool(pool.New(2, pool.WithHub(h))) },
+		"WithPool":        func(h *hub.Hub) Option { return WithPool(pool.New(2)) },
 	}
 	for name, bound := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -152,10 +152,11 @@ func BenchmarkPoolMapVariants(b *testing.B) {
 	b.Run("map-from-goroutine", func(b *testing.B) {
 		h := hub.MustNew()
 		defer func() { _ = h.Stop(context.Background()) }()
-		p := pool.New(100, pool.WithHub(h))
+		p := pool.New(100)
+		hctx := hub.NewContext(context.Background(), h) // the members run on h
 		b.ReportAllocs()
 		for range b.N {
-			if _, err := pool.Map(context.Background(), p, in, double); err != nil {
+			if _, err := pool.Map(hctx, p, in, double); err != nil {
 				b.Fatal(err)
 			}
 		}

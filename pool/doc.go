@@ -23,7 +23,8 @@
 // discarded. Callers that find no free slot wait cooperatively in FIFO
 // order, and a freed slot passes straight to the oldest of them. A Group has
 // no limit. Pools and groups belong to no hub: their members run on the hub
-// given WithHub, else on the caller's hub (spawn's rule), and any goroutine
+// ctx passed to Spawn or a map is bound to (hub.For: the calling greenlet's
+// hub, or hub.NewContext's), and any goroutine
 // or greenlet may use them.
 //
 // # How the maps run

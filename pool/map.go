@@ -187,7 +187,7 @@ func newEngine[T, R any](ctx context.Context, s Spawner, fn func(context.Context
 	name := [...]string{collect: "pool.Map", ordered: "pool.IMap", unordered: "pool.IMapUnordered"}[mode]
 	e := &engine[T, R]{
 		s: st, fn: fn, mode: mode, cap: o.maxUnread, ctx: ectx, cancel: cancel,
-		opts: st.spawnOpts([]spawn.Option{spawn.WithName(name + " worker")}),
+		opts: []spawn.Option{spawn.WithName(name + " worker")},
 	}
 	// Read ahead enough to keep every slot busy and to batch the switches
 	// between the caller and the workers, and no more.

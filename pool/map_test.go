@@ -583,8 +583,8 @@ func TestMapFromMemberOfFullPool(t *testing.T) {
 func TestMapParallel(t *testing.T) {
 	h := hub.MustNew(hub.WithParallelism(2))
 	defer func() { require.NoError(t, h.Stop(context.Background())) }()
-	p := pool.New(8, pool.WithHub(h))
-	ctx := context.Background()
+	p := pool.New(8)
+	ctx := hub.NewContext(context.Background(), h) // the members run on h
 	done := make(chan struct{})
 	for g := range 4 {
 		go func() {
@@ -652,7 +652,8 @@ func TestMapSwallowedKill(t *testing.T) {
 // plain goroutine: both return promptly and leave nothing behind.
 func TestStopMidMapRealClock(t *testing.T) {
 	h := hub.MustNew()
-	p := pool.New(10, pool.WithHub(h))
+	p := pool.New(10)
+	hctx := hub.NewContext(context.Background(), h) // the members run on h
 	sleeps := make([]time.Duration, 20)
 	for i := range sleeps {
 		sleeps[i] = 100 * time.Millisecond
@@ -660,7 +661,7 @@ func TestStopMidMapRealClock(t *testing.T) {
 	sleep := func(ctx context.Context, d time.Duration) (int, error) { return 0, hub.Sleep(ctx, d) }
 
 	errc := make(chan error, 1)
-	go func() { _, err := pool.Map(context.Background(), p, sleeps, sleep); errc <- err }()
+	go func() { _, err := pool.Map(hctx, p, sleeps, sleep); errc <- err }()
 	require.NoError(t, h.Run(context.Background(), func(ctx context.Context) error {
 		if err := hub.Sleep(ctx, 150*time.Millisecond); err != nil {
 			return err
@@ -674,7 +675,7 @@ func TestStopMidMapRealClock(t *testing.T) {
 
 	started := make(chan struct{}, len(sleeps)) // never blocks a greenlet
 	go func() {
-		_, err := pool.Map(context.Background(), p, sleeps, func(ctx context.Context, d time.Duration) (int, error) {
+		_, err := pool.Map(hctx, p, sleeps, func(ctx context.Context, d time.Duration) (int, error) {
 			started <- struct{}{}
 			return sleep(ctx, d)
 		})

@@ -22,15 +22,6 @@ func fullError(cause error) error { return fmt.Errorf("%w (%w)", ErrPoolFull, ca
 // blocks, and its FreeCount stays huge. gevent's Pool(None).
 const Unbounded = math.MaxInt
 
-// Option configures a Group or a Pool.
-type Option func(*set)
-
-// WithHub makes the set spawn its greenlets (Spawn, Apply, ApplyAsync and the
-// maps' workers) on h. Without it they run on the hub of the calling
-// greenlet, or the default hub when called from outside any greenlet.
-// Greenlets of other hubs can still be added.
-func WithHub(h *hub.Hub) Option { return func(s *set) { s.hub = h } }
-
 // Spawner is a *Group or a *Pool: where Spawn, Apply, ApplyAsync, Map, IMap
 // and IMapUnordered start their greenlets.
 type Spawner interface{ core() *set }
@@ -48,14 +39,8 @@ var (
 // hub. A Group is safe for concurrent use.
 type Group struct{ set }
 
-// NewGroup returns an empty group.
-func NewGroup(opts ...Option) *Group {
-	g := &Group{}
-	for _, o := range opts {
-		o(&g.set)
-	}
-	return g
-}
+// NewGroup returns an empty group, the same as new(Group).
+func NewGroup() *Group { return &Group{} }
 
 // Add makes g a member (nothing happens if it is one already); a greenlet
 // that is ready already drops out at once. It never blocks. Add panics if g
@@ -74,14 +59,11 @@ type Pool struct{ set }
 // start (Spawn blocks until ctx ends); Unbounded makes a pool without a
 // limit. New panics if size is negative, a programming error (gevent raises
 // ValueError).
-func New(size int, opts ...Option) *Pool {
+func New(size int) *Pool {
 	if size < 0 {
 		panic(fmt.Sprintf("pool: negative size %d", size))
 	}
 	p := &Pool{set{bounded: size != Unbounded, size: size}}
-	for _, o := range opts {
-		o(&p.set)
-	}
 	return p
 }
 

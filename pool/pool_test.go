@@ -559,19 +559,21 @@ func TestSeedBoundedConcurrency(t *testing.T) {
 	}
 }
 
-// WithHub runs members on the given hub even when the caller is a plain
-// goroutine; pools are usable from several goroutines at once.
-func TestWithHubFromGoroutines(t *testing.T) {
+// A ctx bound with hub.NewContext runs members on that hub even when the
+// caller is a plain goroutine; pools are usable from several goroutines at
+// once.
+func TestBoundCtxFromGoroutines(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := hub.MustNew(hub.WithParallelism(2))
 		defer func() { require.NoError(t, h.Stop(context.Background())) }()
-		p := pool.New(3, pool.WithHub(h))
+		p := pool.New(3)
+		hctx := hub.NewContext(context.Background(), h) // the members run on h
 		var mu sync.Mutex
 		running, peak := 0, 0
 		var wg sync.WaitGroup
 		for i := range 8 {
 			wg.Go(func() {
-				v, err := pool.Apply(context.Background(), p, func(ctx context.Context) (int, error) {
+				v, err := pool.Apply(hctx, p, func(ctx context.Context) (int, error) {
 					assert.Same(t, h, hub.Current(ctx).Hub())
 					mu.Lock()
 					running++
@@ -586,7 +588,7 @@ func TestWithHubFromGoroutines(t *testing.T) {
 		}
 		wg.Wait()
 		assert.Equal(t, 3, peak)
-		require.NoError(t, p.Join(context.Background()))
+		require.NoError(t, p.Join(hctx))
 	})
 }
 

@@ -47,7 +47,6 @@ type joiner struct {
 // it only takes the hub's lock. Lock order: a map's engine.mu, then mu, then
 // the hub's.
 type set struct {
-	hub     *hub.Hub
 	bounded bool
 	size    int
 

@@ -8,14 +8,6 @@ import (
 	"github.com/gevent-go/gevent/spawn"
 )
 
-// spawnOpts appends the set's hub, which wins over a WithHub among opts.
-func (s *set) spawnOpts(opts []spawn.Option) []spawn.Option {
-	if s.hub == nil {
-		return opts
-	}
-	return append(opts[:len(opts):len(opts)], spawn.WithHub(s.hub))
-}
-
 // Spawn starts fn as a new member of s and returns its greenlet: gevent's
 // pool.spawn. On a full pool it first waits cooperatively, in FIFO order, for
 // a slot; if ctx ends first it returns an error matching ErrPoolFull and
@@ -39,7 +31,7 @@ func Spawn[T any](ctx context.Context, s Spawner, fn func(ctx context.Context) (
 // quiet, its failure goes back to the caller (Apply), who claims it before
 // the start with an error link, so the hub does not report it.
 func start[T any](ctx context.Context, s *set, fn func(context.Context) (T, error), quiet bool, opts []spawn.Option) *spawn.Greenlet[T] {
-	g := spawn.New(ctx, fn, s.spawnOpts(opts)...)
+	g := spawn.New(ctx, fn, opts...)
 	if quiet {
 		g.LinkError(func(*spawn.Greenlet[T]) {})
 	}
@@ -86,7 +78,7 @@ func ApplyAsync[T any](ctx context.Context, s Spawner, fn func(ctx context.Conte
 	if fn == nil {
 		panic("pool: nil function")
 	}
-	g := spawn.New(ctx, fn, st.spawnOpts(nil)...)
+	g := spawn.New(ctx, fn, )
 	e := st.add(g, false)
 	if callback != nil {
 		g.LinkValue(func(g *spawn.Greenlet[T]) { callback(g.Value()) })

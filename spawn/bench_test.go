@@ -45,7 +45,7 @@ func BenchmarkSpawnJoin(b *testing.B) {
 		gs := make([]*spawn.Greenlet[int], spawnBatch)
 		for b.Loop() {
 			for i := range gs {
-				gs[i] = spawn.Spawn(ctx, func(context.Context) (int, error) { return i, nil }, spawn.WithHub(h))
+				gs[i] = spawn.Spawn(hub.NewContext(ctx, h), func(context.Context) (int, error) { return i, nil })
 			}
 			if _, err := spawn.JoinAll(ctx, gs); err != nil {
 				b.Fatal(err)

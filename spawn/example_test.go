@@ -74,3 +74,33 @@ func ExampleGreenlet_Kill() {
 	// killed: true successful: true
 	// kill with an error is a failure: shutting down
 }
+
+// Go is Spawn for functions that return only an error.
+func ExampleGo() {
+	h := hub.MustNew()
+	defer h.Stop(context.Background())
+
+	_ = h.Run(context.Background(), func(ctx context.Context) error {
+		g := spawn.Go(ctx, func(ctx context.Context) error {
+			return errors.New("no value, just an error")
+		})
+		_, err := g.Get(ctx)
+		fmt.Println(err)
+		return nil
+	})
+	// Output: no value, just an error
+}
+
+// A ctx bound with hub.NewContext picks the hub, even from a plain goroutine.
+func ExampleSpawn_onAHub() {
+	h := hub.MustNew()
+	defer h.Stop(context.Background())
+
+	ctx := hub.NewContext(context.Background(), h)
+	g := spawn.Spawn(ctx, func(ctx context.Context) (bool, error) {
+		return hub.For(ctx) == h, nil
+	})
+	onH, _ := g.Get(ctx)
+	fmt.Println(onH)
+	// Output: true
+}

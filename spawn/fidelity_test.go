@@ -102,7 +102,7 @@ func TestLinksOfUnstartedNeverBlockTheKiller(t *testing.T) {
 	require.NoError(t, q.Put(context.Background(), -1)) // full
 	gs := make([]*spawn.Greenlet[int], 5)
 	for i := range gs {
-		gs[i] = spawn.New(context.Background(), value(i), spawn.WithHub(h))
+		gs[i] = spawn.New(hub.NewContext(context.Background(), h), value(i))
 		gs[i].Link(func(g *spawn.Greenlet[int]) {
 			// Cooperative: waits on the hub for room, with a ctx that
 			// carries the dying greenlet without its kill.

@@ -19,30 +19,20 @@ var ErrNilGreenlet = errors.New("spawn: nil greenlet")
 // itself, which could never return.
 var ErrJoinSelf = errors.New("spawn: greenlet joining itself")
 
-// Option configures a greenlet at creation.
-type Option func(*options)
+// An Option configures a greenlet at creation. The hub a greenlet runs on is
+// not an option: it is the hub ctx is bound to (hub.For, hub.NewContext).
+type Option interface{ applyGreenlet(*options) }
 
 type options struct {
-	hub  *hub.Hub
 	name string
 }
 
-// WithHub runs the greenlet on h instead of the hub of the spawning greenlet
-// (or the default hub when spawned from outside any greenlet).
-func WithHub(h *hub.Hub) Option { return func(o *options) { o.hub = h } }
+type nameOption string
+
+func (n nameOption) applyGreenlet(o *options) { o.name = string(n) }
 
 // WithName names the greenlet in dumps, monitor reports and error logs.
-func WithName(name string) Option { return func(o *options) { o.name = name } }
-
-// applyOptions is apart from New so that only a call with options pays for
-// the options struct escaping to the heap.
-func applyOptions(opts []Option) options {
-	o := new(options)
-	for _, opt := range opts {
-		opt(o)
-	}
-	return *o
-}
+func WithName(name string) Option { return nameOption(name) }
 
 // Greenlet is a typed green thread: a function returning (T, error) that runs
 // on a hub under the scheduling contract of package hub. Its methods are safe
@@ -94,24 +84,22 @@ type LinkID uint64
 // New creates a greenlet for fn without starting it; Start or StartLater
 // starts it. ctx is the spawn ctx: the greenlet's own ctx inherits its values,
 // cancelling it kills the greenlet (with the ctx's cause), and a greenlet it
-// carries becomes the spawner and lends its hub. New panics if fn is nil.
+// carries becomes the spawner. The greenlet runs on the hub ctx is bound to
+// (hub.For): the spawning greenlet's, or hub.NewContext's, else the default
+// hub. New panics if fn is nil.
 func New[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opts ...Option) *Greenlet[T] {
 	if fn == nil {
 		panic("spawn: nil function")
 	}
 	var o options
-	if len(opts) > 0 {
-		o = applyOptions(opts)
+	for _, opt := range opts {
+		opt.applyGreenlet(&o)
 	}
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	h := o.hub
-	if h == nil {
-		h = hub.For(ctx)
-	}
 	// The handle and the hub's record are one allocation.
-	g, r := hub.NewRunner[runner[T]](h, ctx, o.name)
+	g, r := hub.NewRunner[runner[T]](hub.For(ctx), ctx, o.name)
 	gr := (*Greenlet[T])(r)
 	gr.g, gr.fn = g, fn
 	return gr
@@ -126,6 +114,15 @@ func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), 
 	gr := New(ctx, fn, opts...)
 	gr.g.Start()
 	return gr
+}
+
+// Go spawns fn as a greenlet without a value: Spawn for the functions that
+// return only an error. It never blocks and panics if fn is nil.
+func Go(ctx context.Context, fn func(ctx context.Context) error, opts ...Option) *Greenlet[struct{}] {
+	if fn == nil {
+		panic("spawn: nil function")
+	}
+	return Spawn(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, opts...)
 }
 
 // SpawnLater creates a greenlet for fn and starts it after d, on the hub's

@@ -97,8 +97,12 @@ func (r *readyOrder) stop() {
 	}
 }
 
-// JoinOption modifies JoinAll.
-type JoinOption func(*joinOptions)
+// A JoinOption modifies JoinAll.
+type JoinOption interface{ applyJoin(*joinOptions) }
+
+type joinOptionFunc func(*joinOptions)
+
+func (f joinOptionFunc) applyJoin(o *joinOptions) { f(o) }
 
 type joinOptions struct {
 	count      int
@@ -106,12 +110,12 @@ type joinOptions struct {
 }
 
 // JoinCount makes JoinAll return once n greenlets are ready (n <= 0: all).
-func JoinCount(n int) JoinOption { return func(o *joinOptions) { o.count = n } }
+func JoinCount(n int) JoinOption { return joinOptionFunc(func(o *joinOptions) { o.count = n }) }
 
 // RaiseError makes JoinAll return at once with the error of the first
 // greenlet to finish with an error (by finishing order); the others keep
 // running.
-func RaiseError() JoinOption { return func(o *joinOptions) { o.raiseError = true } }
+func RaiseError() JoinOption { return joinOptionFunc(func(o *joinOptions) { o.raiseError = true }) }
 
 // JoinAll waits until all of gs (or JoinCount of them) are ready and returns
 // the ready ones in the order they finished (gevent's joinall). If ctx ends
@@ -121,7 +125,7 @@ func RaiseError() JoinOption { return func(o *joinOptions) { o.raiseError = true
 func JoinAll[H Handle](ctx context.Context, gs []H, opts ...JoinOption) ([]H, error) {
 	var o joinOptions
 	for _, opt := range opts {
-		opt(&o)
+		opt.applyJoin(&o)
 	}
 	mustNonNil(gs, "JoinAll")
 	want := len(gs)

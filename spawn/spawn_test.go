@@ -196,9 +196,9 @@ func TestJoinAllCountDuplicatesTimeout(t *testing.T) {
 func TestBadInput(t *testing.T) {
 	h, _ := newHub(t)
 	assert.PanicsWithValue(t, "spawn: nil function", func() {
-		spawn.Spawn[int](context.Background(), nil, spawn.WithHub(h))
+		spawn.Spawn[int](hub.NewContext(context.Background(), h), nil)
 	})
-	g := spawn.SpawnLater(context.Background(), -time.Second, value(1), spawn.WithHub(h))
+	g := spawn.SpawnLater(hub.NewContext(context.Background(), h), -time.Second, value(1))
 	_, err := g.Get(context.Background())
 	assert.ErrorIs(t, err, hub.ErrNegativeDuration)
 	assert.False(t, g.Started())
@@ -224,7 +224,7 @@ func TestBadInput(t *testing.T) {
 
 	stopped := hub.MustNew(hub.WithErrorHandler(func(*hub.G, error) {}))
 	require.NoError(t, stopped.Stop(context.Background()))
-	g2 := spawn.Spawn(context.Background(), value(1), spawn.WithHub(stopped))
+	g2 := spawn.Spawn(hub.NewContext(context.Background(), stopped), value(1))
 	_, err = g2.Get(context.Background())
 	assert.ErrorIs(t, err, hub.ErrHubStopped)
 }
@@ -546,12 +546,12 @@ func TestNestedTimeouts(t *testing.T) {
 func TestWaitAndIWait(t *testing.T) {
 	h, _ := newHub(t)
 	start := time.Now()
-	spawn.SpawnLater(context.Background(), 30*time.Millisecond, value(1), spawn.WithHub(h))
+	spawn.SpawnLater(hub.NewContext(context.Background(), h), 30*time.Millisecond, value(1))
 	require.True(t, h.Wait(context.Background()))
 	assert.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond)
 	assert.True(t, h.Wait(context.Background()), "wait can be repeated")
 
-	long := spawn.SpawnLater(context.Background(), time.Hour, value(1), spawn.WithHub(h))
+	long := spawn.SpawnLater(hub.NewContext(context.Background(), h), time.Hour, value(1))
 	wctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	assert.False(t, h.Wait(wctx))
@@ -615,9 +615,9 @@ func TestFromPlainGoroutines(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := spawn.Spawn(context.Background(), func(ctx context.Context) (int, error) {
+			g := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (int, error) {
 				return i * i, hub.Sleep(ctx, time.Millisecond)
-			}, spawn.WithHub(h))
+			})
 			v, err := g.Get(context.Background())
 			assert.NoError(t, err)
 			assert.Equal(t, i*i, v)
@@ -752,4 +752,19 @@ func TestWaitOnQueue(t *testing.T) {
 		assert.Same(t, other, ready[0], "a shut-down queue is ready: Get fails at once")
 		return nil
 	})
+}
+
+// Go runs a value-less function as a greenlet; its error is the greenlet's.
+func TestGo(t *testing.T) {
+	h, _ := newHub(t)
+	ctx := hub.NewContext(context.Background(), h)
+	ran := false
+	g := spawn.Go(ctx, func(ctx context.Context) error { ran = true; return nil })
+	_, err := g.Get(ctx)
+	require.NoError(t, err)
+	assert.True(t, ran)
+	boom := errors.New("boom")
+	_, err = spawn.Go(ctx, func(context.Context) error { return boom }).Get(ctx)
+	assert.ErrorIs(t, err, boom)
+	assert.PanicsWithValue(t, "spawn: nil function", func() { spawn.Go(ctx, nil) })
 }

@@ -204,8 +204,7 @@ func WithMaxHandlers(n int) Option {
 // WithPool runs every connection's greenlet as a member of p, gevent's
 // WSGIServer(spawn=p): while p is full the server stops accepting and new
 // clients wait in the listen backlog. p may be shared with other work; its
-// size bounds them all together. Members run on p's hub if it has one
-// (pool.WithHub), else on the server's hubs.
+// size bounds them all together. Members run on the server's hubs.
 func WithPool(p *pool.Pool) Option {
 	return func(c *config) error {
 		if p == nil {
@@ -295,10 +294,10 @@ func (s *Server) spawn(ctx context.Context, fn func(ctx context.Context)) error 
 	hs := *s.hubs.Load()
 	h := hs[(s.next.Add(1)-1)%uint64(len(hs))]
 	if s.cfg.pool != nil {
-		_, err := pool.Spawn(ctx, s.cfg.pool, func(ctx context.Context) (struct{}, error) {
+		_, err := pool.Spawn(hub.NewContext(ctx, h), s.cfg.pool, func(ctx context.Context) (struct{}, error) {
 			fn(ctx)
 			return struct{}{}, nil
-		}, spawn.WithHub(h), spawn.WithName("httpserver.conn"))
+		}, spawn.WithName("httpserver.conn"))
 		return err
 	}
 	g := h.Spawn(ctx, hub.Task{

@@ -486,7 +486,7 @@ func TestRunFromKilledGreenlet(t *testing.T) {
 	defer func() { require.NoError(t, h.Stop(context.Background())) }()
 	busy := make(chan struct{})
 	var once sync.Once
-	g := spawn.Spawn(t.Context(), func(ctx context.Context) (crawl.Summary, error) {
+	g := spawn.Spawn(hub.NewContext(t.Context(), h), func(ctx context.Context) (crawl.Summary, error) {
 		cfg := config(base, testPolicy)
 		cfg.Concurrency = 10
 		cfg.ProgressEvery = 20 * time.Millisecond
@@ -496,7 +496,7 @@ func TestRunFromKilledGreenlet(t *testing.T) {
 			}
 		}
 		return crawl.Run(ctx, cfg)
-	}, spawn.WithHub(h))
+	})
 	<-busy
 	start := time.Now()
 	require.NoError(t, g.Kill(context.Background(), nil))

@@ -94,7 +94,7 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	}
 	opts := []netpoll.Option{netpoll.WithHub(h), netpoll.WithInboundLimit(inboundCap)}
 	if cfg.PoolSize > 0 {
-		opts = append(opts, netpoll.WithPool(pool.New(cfg.PoolSize, pool.WithHub(h))))
+		opts = append(opts, netpoll.WithPool(pool.New(cfg.PoolSize)))
 	}
 	if cfg.MaxConns > 0 {
 		opts = append(opts, netpoll.WithMaxConns(cfg.MaxConns))
