@@ -78,7 +78,7 @@ func ApplyAsync[T any](ctx context.Context, s Spawner, fn func(ctx context.Conte
 	if fn == nil {
 		panic("pool: nil function")
 	}
-	g := spawn.New(ctx, fn, )
+	g := spawn.New(ctx, fn)
 	e := st.add(g, false)
 	if callback != nil {
 		g.LinkValue(func(g *spawn.Greenlet[T]) { callback(g.Value()) })
