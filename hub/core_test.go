@@ -205,13 +205,18 @@ func TestWaitOtherHubIsCooperative(t *testing.T) {
 func TestTimersDeadlineOrderUnderLoad(t *testing.T) {
 	h := newHub(t, WithMonitor(0, nil))
 	const early, late = 3000, 50
-	var order []int // 0 = due at T, 1 = due at T+2ms
+	// gap: Sleep is relative, so an OS stall between a sleeper's
+	// time.Until and its timer entry moves its deadline by the stall; 5 ms
+	// keeps that rare on a loaded machine while 3000 wake-ups still take
+	// longer than the gap under -race, so overlapping firings would show.
+	const gap = 5 * time.Millisecond
+	var order []int // 0 = due at T, 1 = due at T+gap
 	run(t, h, func(ctx context.Context) error {
 		base := time.Now().Add(500 * time.Millisecond)
 		for i := range early + late {
 			due, kind := base, 0
 			if i >= early {
-				due, kind = base.Add(2*time.Millisecond), 1
+				due, kind = base.Add(gap), 1
 			}
 			h.Spawn(ctx, Task{Run: func(ctx context.Context) error {
 				if err := Sleep(ctx, time.Until(due)); err != nil {
@@ -233,7 +238,7 @@ func TestTimersDeadlineOrderUnderLoad(t *testing.T) {
 			firstLate = i
 		}
 		if k == 0 && firstLate >= 0 {
-			t.Fatalf("a sleeper due at T woke at %d, after one due at T+2ms woke at %d", i, firstLate)
+			t.Fatalf("a sleeper due at T woke at %d, after one due at T+%v woke at %d", i, gap, firstLate)
 		}
 	}
 }
