@@ -23,7 +23,7 @@ func blockers() map[string]func() blocker {
 			var e Event
 			return blocker{
 				func(ctx context.Context) error {
-					if !e.Wait(ctx) {
+					if e.Wait(ctx) != nil {
 						return context.Cause(ctx)
 					}
 					return nil

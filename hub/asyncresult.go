@@ -47,9 +47,9 @@ func (r *AsyncResult[T]) Settle(v T, err error) {
 // Event.Wait does). From a greenlet, a Get that blocks or yields is a
 // cooperative point and a kill lands there.
 func (r *AsyncResult[T]) Get(ctx context.Context) (T, error) {
-	if !r.s.wait(ctx, "asyncresult.get") {
+	if err := r.s.wait(ctx, "asyncresult.get"); err != nil {
 		var zero T
-		return zero, context.Cause(ctx)
+		return zero, err
 	}
 	r.s.mu.Lock()
 	defer r.s.mu.Unlock()
@@ -57,15 +57,16 @@ func (r *AsyncResult[T]) Get(ctx context.Context) (T, error) {
 }
 
 // Wait is gevent's AsyncResult.wait: it blocks like Get, then returns the
-// value and true once the result is ready. It never returns the stored
-// error: on a failed result it returns the zero value and true (see Err),
-// and when ctx is done first, the zero value and false.
-func (r *AsyncResult[T]) Wait(ctx context.Context) (T, bool) {
-	if !r.s.wait(ctx, "asyncresult.wait") {
+// value and nil once the result is ready. It never returns the stored
+// error: on a failed result it returns the zero value and nil (see Err; Get
+// returns the stored error). When ctx is done first it returns the zero
+// value and ctx's cause.
+func (r *AsyncResult[T]) Wait(ctx context.Context) (T, error) {
+	if err := r.s.wait(ctx, "asyncresult.wait"); err != nil {
 		var zero T
-		return zero, false
+		return zero, err
 	}
-	return r.Value(), true
+	return r.Value(), nil
 }
 
 // Ready reports whether a result has been stored.

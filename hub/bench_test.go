@@ -56,7 +56,7 @@ func BenchmarkSwitch(b *testing.B) {
 					return err
 				}
 			}
-			Blocking(ctx, "join", func() { <-other.Dead() })
+			Blocking(ctx, "join", func(context.Context) error { <-other.Dead(); return nil })
 			return nil
 		})
 		if count < n {

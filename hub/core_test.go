@@ -168,7 +168,7 @@ func TestWaitOtherHubIsCooperative(t *testing.T) {
 			release.Set()
 			return nil
 		})
-		if !b.Wait(ctx) {
+		if b.Wait(ctx) != nil {
 			return errors.New("b.Wait gave up")
 		}
 		return nil
@@ -205,29 +205,42 @@ func TestWaitOtherHubIsCooperative(t *testing.T) {
 func TestTimersDeadlineOrderUnderLoad(t *testing.T) {
 	h := newHub(t, WithMonitor(0, nil))
 	const early, late = 3000, 50
-	// gap: Sleep is relative, so an OS stall between a sleeper's
-	// time.Until and its timer entry moves its deadline by the stall; 5 ms
-	// keeps that rare on a loaded machine while 3000 wake-ups still take
-	// longer than the gap under -race, so overlapping firings would show.
 	const gap = 5 * time.Millisecond
 	var order []int // 0 = due at T, 1 = due at T+gap
 	run(t, h, func(ctx context.Context) error {
-		base := time.Now().Add(500 * time.Millisecond)
-		for i := range early + late {
-			due, kind := base, 0
-			if i >= early {
-				due, kind = base.Add(gap), 1
-			}
-			h.Spawn(ctx, Task{Run: func(ctx context.Context) error {
+		// T is far enough ahead for a loaded machine to start every sleeper
+		// before it; the late ones are spawned only once all the early ones
+		// are parked in the heap (P = 1: an early greenlet that counted
+		// itself has entered Sleep before the spawner runs again), so a slow
+		// start cannot make an early sleeper arrive after a late one.
+		base := time.Now().Add(time.Second)
+		parked := 0
+		sleeper := func(due time.Time, kind int) Task {
+			return Task{Run: func(ctx context.Context) error {
+				parked++
 				if err := Sleep(ctx, time.Until(due)); err != nil {
 					return err
 				}
 				order = append(order, kind)
 				return nil
-			}})
+			}}
 		}
-		if !h.Wait(ctx) {
-			return errors.New("wait gave up")
+		for range early {
+			h.Spawn(ctx, sleeper(base, 0))
+		}
+		for parked < early {
+			if err := Yield(ctx); err != nil {
+				return err
+			}
+		}
+		if time.Until(base) <= 0 {
+			return errors.New("the early sleepers took longer than a second to start")
+		}
+		for range late {
+			h.Spawn(ctx, sleeper(base.Add(gap), 1))
+		}
+		if err := h.Wait(ctx); err != nil {
+			return fmt.Errorf("wait gave up: %w", err)
 		}
 		return nil
 	})
@@ -295,7 +308,7 @@ func TestTimerWakeRunsAheadOfQueued(t *testing.T) {
 		for h.Stats().Ready < 4 {
 			runtime.Gosched()
 		}
-		if !h.Wait(ctx) {
+		if h.Wait(ctx) != nil {
 			return errors.New("wait gave up")
 		}
 		return nil
@@ -396,7 +409,7 @@ func TestWaiterReuseIgnoresOldGenerations(t *testing.T) {
 			}
 			var ev Event
 			spawnFn(ctx, h, "", func(context.Context) error { ev.Set(); return nil })
-			if !ev.Wait(ctx) {
+			if ev.Wait(ctx) != nil {
 				return fmt.Errorf("round %d: wait cut short", i)
 			}
 		}
@@ -436,7 +449,7 @@ func TestDriverSurvivesPanicAndGoexit(t *testing.T) {
 					assert.NoError(t, o.Err)
 				}
 			}
-			assert.True(t, h.Wait(context.Background()))
+			assert.NoError(t, h.Wait(context.Background()))
 		})
 	}
 }
@@ -462,7 +475,7 @@ func TestStopBoundedByDeadline(t *testing.T) {
 	h := MustNew()
 	release := make(chan struct{})
 	spawnFn(context.Background(), h, "stubborn", func(ctx context.Context) error {
-		Blocking(ctx, "stubborn", func() { <-release }) // ignores the kill until released
+		Blocking(ctx, "stubborn", func(context.Context) error { <-release; return nil }) // ignores the kill until released
 		return nil
 	})
 	for h.Stats().Parked < 1 {

@@ -84,7 +84,7 @@ func (h *Hub) Run(ctx context.Context, fn func(ctx context.Context) error) error
 	}
 	var out Outcome
 	g := h.Spawn(ctx, Task{Name: "main", Run: fn, Done: func(_ context.Context, o Outcome) { out = o }})
-	Blocking(ctx, "hub.run", func() { <-g.Dead() })
+	_ = Blocking(ctx, "hub.run", func(context.Context) error { <-g.Dead(); return nil })
 	if out.Killed && out.Err == ErrKilled {
 		return nil
 	}

@@ -86,19 +86,19 @@ func (s *signal) notify(n *waitNode[struct{}]) {
 	}
 }
 
-// wait blocks until the flag is set and reports true, or until ctx is done
-// or the calling greenlet is killed and reports false (the kill lands here).
-func (s *signal) wait(ctx context.Context, reason string) bool {
+// wait blocks until the flag is set and returns nil, or until ctx is done
+// and returns its cause; a kill of the calling greenlet lands here.
+func (s *signal) wait(ctx context.Context, reason string) error {
 	if s.set.Load() {
 		if s.pending.Load() > 0 {
-			Yield(ctx)
+			_ = Yield(ctx) // the flag was raised: the wait succeeded anyway
 		}
-		return true
+		return nil
 	}
 	s.mu.Lock()
 	if s.set.Load() {
 		s.mu.Unlock()
-		return true
+		return nil
 	}
 	// A greenlet keeps one node for its signal waits and reuses it (a new
 	// Waiter generation each time), so an Event or AsyncResult wait
@@ -125,13 +125,13 @@ func (s *signal) wait(ctx context.Context, reason string) bool {
 			g.sig = n
 		}
 		Checkpoint(ctx)
-		return false
+		return err
 	}
 	s.pending.Add(-1)
 	if g != nil {
 		g.sig = n
 	}
-	return true
+	return nil
 }
 
 // subscribe calls fn once the flag is set: at once if it is set already.
@@ -164,16 +164,16 @@ func (e *Event) IsSet() bool { return e.s.set.Load() }
 // a spawn.Waitable.
 func (e *Event) Ready() bool { return e.IsSet() }
 
-// Wait blocks until the flag is raised and reports true, or until ctx is done
-// and reports false; it never returns an error (ctx.Err says why it gave up).
-// It returns true if the flag was raised at any point during the wait, even
-// if it was cleared again before the waiter ran. If the flag is already
-// raised it returns true without blocking, except that a greenlet finding it
+// Wait blocks until the flag is raised and returns nil, or until ctx is done
+// and returns ctx's cause (context.Cause). It returns nil if the flag was
+// raised at any point during the wait, even if it was cleared again before
+// the waiter ran. If the flag is already raised it returns nil without
+// blocking, except that a greenlet finding it
 // raised while waiters woken by that Set have not run yet yields to them
 // first, so that (with P = 1) it does not run ahead of them (gevent does the
 // same). From a greenlet, a Wait that blocks or yields is a cooperative point
 // and a kill lands there.
-func (e *Event) Wait(ctx context.Context) bool {
+func (e *Event) Wait(ctx context.Context) error {
 	return e.s.wait(ctx, "event.wait")
 }
 

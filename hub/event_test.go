@@ -30,14 +30,14 @@ func TestEventSetBySpawnedGreenlet(t *testing.T) {
 			e.Set()
 			return nil
 		})
-		if !e.Wait(ctx) || !e.IsSet() || !e.Ready() {
+		if e.Wait(ctx) != nil || !e.IsSet() || !e.Ready() {
 			t.Error("Wait after a Set: want true and the flag raised")
 		}
 		e.Clear()
 		if e.IsSet() {
 			t.Error("IsSet after Clear")
 		}
-		if e.Wait(timeout(t, ctx, 10*time.Millisecond)) {
+		if e.Wait(timeout(t, ctx, 10*time.Millisecond)) == nil {
 			t.Error("Wait on a cleared event that nobody sets returned true")
 		}
 		return nil
@@ -55,12 +55,12 @@ func TestEventWaitTimeout(t *testing.T) {
 	}{
 		{"Event.Wait", func(ctx context.Context) (bool, error) {
 			var e Event
-			return e.Wait(ctx), nil
+			return e.Wait(ctx) == nil, nil
 		}},
 		{"AsyncResult.Wait", func(ctx context.Context) (bool, error) {
 			var r AsyncResult[int]
-			v, ok := r.Wait(ctx)
-			return ok || v != 0, nil
+			v, err := r.Wait(ctx)
+			return err == nil || v != 0, nil
 		}},
 		{"AsyncResult.Get", func(ctx context.Context) (bool, error) {
 			var r AsyncResult[int]
@@ -109,7 +109,7 @@ func TestEventSetThenClearWakesAll(t *testing.T) {
 				got := 0
 				for range n {
 					spawn(ctx, h, "waiter", func(ctx context.Context) error {
-						if e.Wait(ctx) {
+						if e.Wait(ctx) == nil {
 							got++
 						}
 						return nil
@@ -121,7 +121,7 @@ func TestEventSetThenClearWakesAll(t *testing.T) {
 				}
 				e.Set()
 				e.Clear()
-				if !h.Wait(timeout(t, ctx, 10*time.Second)) {
+				if h.Wait(timeout(t, ctx, 10*time.Second)) != nil {
 					t.Fatal("waiters did not finish")
 				}
 				if got != n {
@@ -142,17 +142,19 @@ func TestEventWakesFIFO(t *testing.T) {
 		var woke []int
 		for i := range 5 {
 			spawn(ctx, h, "waiter", func(ctx context.Context) error {
-				if err := Sleep(ctx, time.Duration(5-i)*time.Millisecond); err != nil {
-					return err
+				for e.s.waiting() < 4-i { // waiter i begins after 4-i others
+					if err := Yield(ctx); err != nil {
+						return err
+					}
 				}
-				if e.Wait(ctx) {
+				if e.Wait(ctx) == nil {
 					woke = append(woke, i)
 				}
 				return nil
 			})
 		}
 		for e.s.waiting() < 5 {
-			Sleep(ctx, time.Millisecond)
+			Yield(ctx)
 		}
 		e.Set()
 		h.Wait(ctx)
@@ -196,7 +198,7 @@ func TestEventWaitOnSetEventDoesNotJumpAhead(t *testing.T) {
 		ran := false
 		spawn(ctx, h, "bystander", func(context.Context) error { ran = true; return nil })
 		before := h.Stats().Switches
-		if !e.Wait(ctx) {
+		if e.Wait(ctx) != nil {
 			t.Error("Wait on a set event returned false")
 		}
 		if ran || h.Stats().Switches != before {
@@ -253,7 +255,7 @@ func TestEventSubscriberPanic(t *testing.T) {
 		e.Subscribe(func() { log = append(log, "before") })
 		e.Subscribe(func() { panic("boom") })
 		spawn(ctx, h, "waiter", func(ctx context.Context) error {
-			if e.Wait(ctx) {
+			if e.Wait(ctx) == nil {
 				log = append(log, "waiter")
 			}
 			return nil
@@ -276,20 +278,20 @@ func TestEventSubscriberPanic(t *testing.T) {
 func TestEventAcrossGoroutines(t *testing.T) {
 	h := newTestHub(t)
 	var toGoroutine, toGreenlet Event
-	done := make(chan bool)
+	done := make(chan error)
 	go func() {
-		ok := toGoroutine.Wait(context.Background())
+		err := toGoroutine.Wait(context.Background())
 		toGreenlet.Set()
-		done <- ok
+		done <- err
 	}()
 	run(t, h, func(ctx context.Context) error {
 		toGoroutine.Set()
-		if !toGreenlet.Wait(timeout(t, ctx, 10*time.Second)) {
+		if toGreenlet.Wait(timeout(t, ctx, 10*time.Second)) != nil {
 			t.Error("greenlet not woken by the goroutine's Set")
 		}
 		return nil
 	})
-	if !<-done {
+	if <-done != nil {
 		t.Error("goroutine not woken by the greenlet's Set")
 	}
 }
@@ -305,7 +307,7 @@ func TestPrimitivesAcrossHubs(t *testing.T) {
 	done := make(chan []string, 1)
 	waiter := h1.Spawn(context.Background(), Task{Run: func(ctx context.Context) error {
 		var got []string
-		if e.Wait(ctx) {
+		if e.Wait(ctx) == nil {
 			got = append(got, "event")
 		}
 		if v, err := q.Get(ctx); err == nil {
@@ -370,9 +372,9 @@ func TestAsyncResultSetAndGet(t *testing.T) {
 				if !r.Ready() || r.Successful() != (tc.wantErr == nil) || r.Err() != tc.wantErr || r.Value() != tc.wantV {
 					t.Errorf("Ready %v Successful %v Err %v Value %q", r.Ready(), r.Successful(), r.Err(), r.Value())
 				}
-				v, ok := r.Wait(ctx)
-				if !ok || v != tc.wantV {
-					t.Errorf("Wait = %q, %v; want %q, true", v, ok, tc.wantV)
+				v, err := r.Wait(ctx)
+				if err != nil || v != tc.wantV {
+					t.Errorf("Wait = %q, %v; want %q, nil", v, err, tc.wantV)
 				}
 				// Ready: Get returns at once even with a done ctx.
 				done, cancel := context.WithCancel(ctx)
@@ -397,14 +399,14 @@ func TestAsyncResultGetReturnsCtxCause(t *testing.T) {
 		if _, err := r.Get(c); err != errTest {
 			t.Errorf("Get = %v, want the ctx's cause", err)
 		}
-		if _, ok := r.Wait(c); ok {
+		if _, err := r.Wait(c); err == nil {
 			t.Error("Wait on an unset result reported ready")
 		}
-		_, timedOut, err := WithTimeout(ctx, time.Millisecond, func(ctx context.Context) (int, error) {
+		_, err := WithTimeout(ctx, time.Millisecond, func(ctx context.Context) (int, error) {
 			return r.Get(ctx)
 		})
-		if !timedOut || !errors.Is(err, ErrTimeout) {
-			t.Errorf("WithTimeout(Get) = %v, %v; want a timeout", timedOut, err)
+		if !errors.Is(err, ErrTimeout) {
+			t.Errorf("WithTimeout(Get) = %v; want a timeout", err)
 		}
 		mustPanic(t, func() { r.SetError(nil) })
 		return nil

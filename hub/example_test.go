@@ -2,6 +2,7 @@ package hub_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -40,10 +41,10 @@ func ExampleWithTimeout() {
 	defer h.Stop(context.Background())
 
 	_ = h.Run(context.Background(), func(ctx context.Context) error {
-		_, timedOut, err := hub.WithTimeout(ctx, 10*time.Millisecond, func(ctx context.Context) (int, error) {
+		_, err := hub.WithTimeout(ctx, 10*time.Millisecond, func(ctx context.Context) (int, error) {
 			return 0, hub.Sleep(ctx, time.Hour)
 		})
-		fmt.Println(timedOut, err)
+		fmt.Println(errors.Is(err, hub.ErrTimeout), err)
 		return nil
 	})
 	// Output: true hub: timeout after 10ms

@@ -338,11 +338,11 @@ func (h *Hub) reportError(g *G, err error) {
 func (h *Hub) ReportError(g *G, err error) { h.reportError(g, err) }
 
 // Wait blocks until the hub has no registered greenlet left (gevent's
-// wait() with no objects, hub.join) and reports true, or until ctx is done and
-// reports false. From a greenlet (of this hub or another) it waits
+// wait() with no objects, hub.join) and returns nil, or until ctx is done and
+// returns ctx's cause. From a greenlet (of this hub or another) it waits
 // cooperatively, and a kill lands there; the calling greenlet itself is not
 // counted.
-func (h *Hub) Wait(ctx context.Context) bool {
+func (h *Hub) Wait(ctx context.Context) error {
 	self := Current(ctx)
 	h.mu.Lock()
 	k := 0
@@ -351,19 +351,20 @@ func (h *Hub) Wait(ctx context.Context) bool {
 	}
 	if h.count <= k {
 		h.mu.Unlock()
-		return true
+		return nil
 	}
 	w := NewWaiter(ctx)
 	h.emptyWaits = append(h.emptyWaits, emptyWait{w: w, k: k})
 	h.mu.Unlock()
-	if w.Wait(ctx, "hub.wait") == nil {
-		return true
+	err := w.Wait(ctx, "hub.wait")
+	if err == nil {
+		return nil
 	}
 	h.mu.Lock()
 	h.emptyWaits = slices.DeleteFunc(h.emptyWaits, func(e emptyWait) bool { return e.w == w })
 	h.mu.Unlock()
 	Checkpoint(ctx)
-	return false
+	return err
 }
 
 // noteDeathLocked counts a death and queues the wake-ups of the Wait
@@ -414,9 +415,9 @@ func (h *Hub) Stop(ctx context.Context) error {
 	for _, g := range victims {
 		g.Kill(ErrHubStopped)
 	}
-	if !h.Wait(ctx) {
+	if err := h.Wait(ctx); err != nil {
 		// The survivors keep their drivers and timers; a later Stop finishes.
-		return fmt.Errorf("hub: stop: greenlets still alive: %w", context.Cause(ctx))
+		return fmt.Errorf("hub: stop: greenlets still alive: %w", err)
 	}
 	if n := h.stopKilled.Swap(0); n > 0 {
 		h.cfg.logger.Info("hub: stop killed greenlets that were still running", "count", n)
@@ -442,8 +443,7 @@ func (h *Hub) Stop(ctx context.Context) error {
 	for _, d := range idle {
 		h.wake(d)
 	}
-	var err error
-	Blocking(ctx, "hub.stop", func() {
+	return Blocking(ctx, "hub.stop", func(ctx context.Context) error {
 		done := make(chan struct{})
 		go func() {
 			h.driverWG.Wait()
@@ -452,8 +452,7 @@ func (h *Hub) Stop(ctx context.Context) error {
 		select {
 		case <-done:
 		case <-ctx.Done():
-			err = fmt.Errorf("hub: stop: drivers still running: %w", context.Cause(ctx))
-			return
+			return fmt.Errorf("hub: stop: drivers still running: %w", context.Cause(ctx))
 		}
 		h.poolMu.Lock()
 		pool := h.pool
@@ -461,12 +460,12 @@ func (h *Hub) Stop(ctx context.Context) error {
 		h.poolDone = true
 		h.poolMu.Unlock()
 		if release {
-			if rerr := pool.ReleaseContext(ctx); rerr != nil {
-				err = fmt.Errorf("hub: stop: releasing workers: %w", rerr)
+			if err := pool.ReleaseContext(ctx); err != nil {
+				return fmt.Errorf("hub: stop: releasing workers: %w", err)
 			}
 		}
+		return nil
 	})
-	return err
 }
 
 // submit runs fn on a worker goroutine of the hub's ants pool, creating the

@@ -67,7 +67,7 @@ func TestNegativeDurations(t *testing.T) {
 	h := newHub(t)
 	require.NoError(t, h.Run(context.Background(), func(ctx context.Context) error {
 		assert.ErrorIs(t, Sleep(ctx, -time.Millisecond), ErrNegativeDuration)
-		_, _, err := WithTimeout(ctx, -1, func(context.Context) (int, error) { t.Error("must not run"); return 0, nil })
+		_, err := WithTimeout(ctx, -1, func(context.Context) (int, error) { t.Error("must not run"); return 0, nil })
 		assert.ErrorIs(t, err, ErrNegativeDuration)
 		g := h.NewGreenlet(ctx, Task{Run: func(context.Context) error { return nil }})
 		assert.ErrorIs(t, g.StartLater(-time.Second), ErrNegativeDuration)
@@ -93,7 +93,7 @@ func TestSleepOrder(t *testing.T) {
 		}
 		return nil
 	}))
-	require.True(t, h.Wait(context.Background()))
+	require.NoError(t, h.Wait(context.Background()))
 	assert.Equal(t, []int{1, 3, 2, 0}, log)
 }
 
@@ -116,7 +116,7 @@ func TestSynctestFakeClock(t *testing.T) {
 			}
 			return nil
 		}))
-		require.True(t, h.Wait(context.Background()))
+		require.NoError(t, h.Wait(context.Background()))
 		assert.Equal(t, []time.Duration{time.Minute, time.Hour}, woke)
 		require.NoError(t, h.Stop(context.Background()))
 	})
@@ -290,7 +290,7 @@ func TestStopDeadline(t *testing.T) {
 	h := MustNew(WithMonitor(0, nil))
 	release := make(chan struct{})
 	_, out := spawnFn(context.Background(), h, "stubborn", func(ctx context.Context) error {
-		Blocking(ctx, "stubborn", func() { <-release })
+		Blocking(ctx, "stubborn", func(context.Context) error { <-release; return nil })
 		return nil
 	})
 	for h.Stats().Parked != 1 {
@@ -378,7 +378,7 @@ func TestBlockingPanic(t *testing.T) {
 	deferred := false
 	_, out := spawnFn(context.Background(), h, "", func(ctx context.Context) error {
 		defer func() { deferred = true }()
-		Blocking(ctx, "boom", func() { panic("inside blocking") })
+		Blocking(ctx, "boom", func(context.Context) error { panic("inside blocking") })
 		return nil
 	})
 	o := <-out
@@ -449,7 +449,7 @@ func TestGoexitInGreenlet(t *testing.T) {
 	assert.True(t, deferred)
 	_, out = spawnFn(context.Background(), h, "", func(ctx context.Context) error { return Sleep(ctx, time.Millisecond) })
 	assert.NoError(t, (<-out).Err, "the hub still schedules")
-	assert.True(t, h.Wait(context.Background()))
+	assert.NoError(t, h.Wait(context.Background()))
 }
 
 // A hub starts no goroutine until a greenlet is started on it: asking the

@@ -62,16 +62,16 @@ func Offload[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 // (a channel, a mutex, a syscall). At most the hub's blocking bound
 // (WithOffload) of calls run at once; a greenlet beyond it waits, FIFO.
 //
-// fn must not make hub calls with the greenlet's ctx. Unlike Offload,
-// Blocking always waits for fn: a kill requested meanwhile lands when
-// Blocking returns, so fn should watch the greenlet's ctx to return
-// promptly. A panic in fn is raised again in the calling greenlet. Called
-// outside a greenlet, Blocking just calls fn.
-func Blocking(ctx context.Context, reason string, fn func()) {
+// fn gets ctx detached from the greenlet (Detach): its values and
+// cancellation, so fn can watch it, but hub calls made with it block the
+// ordinary Go way. Blocking returns fn's error. Unlike Offload, Blocking
+// always waits for fn: a kill requested meanwhile cancels fn's ctx and lands
+// when Blocking returns. A panic in fn is raised again in the calling
+// greenlet. Called outside a greenlet, Blocking just calls fn(ctx).
+func Blocking(ctx context.Context, reason string, fn func(ctx context.Context) error) error {
 	g := running(ctx)
 	if g == nil {
-		fn()
-		return
+		return fn(ctx)
 	}
 	g.checkKill()
 	h := g.hub
@@ -82,8 +82,10 @@ func Blocking(ctx context.Context, reason string, fn func()) {
 		w        Waiter
 		panicked bool
 		p        any
+		err      error
 	)
 	w.g = g
+	fctx := Detach(ctx)
 	h.goOff(func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -94,7 +96,7 @@ func Blocking(ctx context.Context, reason string, fn func()) {
 			}
 			w.Wake()
 		}()
-		fn()
+		err = fn(fctx)
 	})
 	// Not killable: the greenlet stays parked until fn is done.
 	g.park(&w, reason, false)
@@ -102,6 +104,7 @@ func Blocking(ctx context.Context, reason string, fn func()) {
 		panic(p)
 	}
 	g.checkKill()
+	return err
 }
 
 // goOff runs fn on a goroutine of the hub's ants pool, or on a new goroutine

@@ -96,7 +96,7 @@ func BenchmarkEventPingPong(b *testing.B) {
 		b.ResetTimer()
 		h.Spawn(context.Background(), Task{Run: func(ctx context.Context) error {
 			for range b.N {
-				if !ping.Wait(ctx) {
+				if ping.Wait(ctx) != nil {
 					return context.Cause(ctx)
 				}
 				ping.Clear()
@@ -107,7 +107,7 @@ func BenchmarkEventPingPong(b *testing.B) {
 		pinger := h.Spawn(context.Background(), Task{Run: func(ctx context.Context) error {
 			for range b.N {
 				ping.Set()
-				if !pong.Wait(ctx) {
+				if pong.Wait(ctx) != nil {
 					return context.Cause(ctx)
 				}
 				pong.Clear()

@@ -71,7 +71,7 @@ func spawn(ctx context.Context, h *Hub, name string, fn func(ctx context.Context
 
 // join waits, cooperatively from a greenlet, until g is dead.
 func join(ctx context.Context, g *G) {
-	Blocking(ctx, "test.join", func() { <-g.Dead() })
+	Blocking(ctx, "test.join", func(context.Context) error { <-g.Dead(); return nil })
 }
 
 // timeout returns a ctx derived from ctx that ends after d; it is released

@@ -375,10 +375,7 @@ func (q *Queue[T]) TaskDone() error {
 func (q *Queue[T]) Join(ctx context.Context) error {
 	q.lock()
 	q.mu.Unlock()
-	if !q.idle.Wait(ctx) {
-		return context.Cause(ctx)
-	}
-	return nil
+	return q.idle.Wait(ctx)
 }
 
 // ShutdownNow is Shutdown, except that the items still in the queue are

@@ -233,8 +233,8 @@ func TestQueueCancelledGetterConsumesNothing(t *testing.T) {
 	h := newTestHub(t)
 	q := NewQueue[int](0)
 	run(t, h, func(ctx context.Context) error {
-		_, timedOut, _ := WithTimeout(ctx, 0, func(ctx context.Context) (int, error) { return q.Get(ctx) })
-		if !timedOut {
+		_, err := WithTimeout(ctx, 0, func(ctx context.Context) (int, error) { return q.Get(ctx) })
+		if !errors.Is(err, ErrTimeout) {
 			t.Error("Get with a zero timeout did not time out")
 		}
 		q.Put(ctx, 5)

@@ -105,7 +105,7 @@ func TestSeedTrafficLight(t *testing.T) {
 					if !green.IsSet() {
 						waited++
 					}
-					if !green.Wait(ctx) {
+					if green.Wait(ctx) != nil {
 						return context.Cause(ctx)
 					}
 					if !isGreen {

@@ -60,15 +60,15 @@ func (s *Shards) Next() *Hub {
 // Hubs returns the shards' hubs, in order (a new slice).
 func (s *Shards) Hubs() []*Hub { return append([]*Hub(nil), s.hubs...) }
 
-// Wait waits, like Hub.Wait, until no shard has a registered greenlet left,
-// and reports true, or until ctx is done and reports false.
-func (s *Shards) Wait(ctx context.Context) bool {
+// Wait waits, like Hub.Wait, until no shard has a registered greenlet left
+// and returns nil, or until ctx is done and returns ctx's cause.
+func (s *Shards) Wait(ctx context.Context) error {
 	for _, h := range s.hubs {
-		if !h.Wait(ctx) {
-			return false
+		if err := h.Wait(ctx); err != nil {
+			return err
 		}
 	}
-	return true
+	return nil
 }
 
 // Stop stops every shard, as Hub.Stop does, all under ctx, and returns
@@ -90,10 +90,11 @@ func (s *Shards) Stop(ctx context.Context) error {
 			done <- i
 		}()
 	}
-	Blocking(ctx, "shards.stop", func() {
+	_ = Blocking(ctx, "shards.stop", func(context.Context) error {
 		for range s.hubs {
 			<-done
 		}
+		return nil
 	})
 	return errors.Join(errs...)
 }

@@ -35,7 +35,7 @@ func TestShardsRunInParallel(t *testing.T) {
 	for _, out := range outs {
 		assert.NoError(t, (<-out).Err)
 	}
-	assert.True(t, s.Wait(context.Background()))
+	assert.NoError(t, s.Wait(context.Background()))
 }
 
 // Within a shard the contract holds: greenlets share a plain counter
@@ -56,7 +56,7 @@ func TestShardsLockFreeWithin(t *testing.T) {
 			return nil
 		}})
 	}
-	require.True(t, s.Wait(context.Background()))
+	require.NoError(t, s.Wait(context.Background()))
 	for i, c := range counts {
 		assert.Equal(t, 1000, c, "shard %d", i)
 	}

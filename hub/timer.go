@@ -246,23 +246,26 @@ type sleeper struct {
 	e timerEntry
 }
 
-// WithTimeout runs fn with a ctx that expires after d and reports whether
-// this call's own timeout is what ended fn: timedOut is true only if fn
-// returned an error and the deadline that fired was d, not an outer one
-// (gevent's with_timeout, nested timeouts included). Then err is a
-// *TimeoutError that matches ErrTimeout. An outer deadline's error passes
-// through with timedOut false. fn runs on the caller's goroutine; WithTimeout
-// blocks only as fn does. d < 0 returns ErrNegativeDuration without calling fn.
-func WithTimeout[T any](ctx context.Context, d time.Duration, fn func(ctx context.Context) (T, error)) (v T, timedOut bool, err error) {
+// WithTimeout runs fn with a ctx that expires after d: gevent's
+// with_timeout. If fn returns an error and this call's own deadline is what
+// fired, the error is this call's *TimeoutError (it matches ErrTimeout and
+// context.DeadlineExceeded); otherwise fn's value and error pass through
+// unchanged, an outer deadline's included, so nested timeouts tell whose
+// fired by the TimeoutError's identity (errors.As). fn runs on the caller's
+// goroutine; WithTimeout blocks only as fn does, and a kill lands where fn
+// makes its cooperative calls. d < 0 returns ErrNegativeDuration without
+// calling fn.
+func WithTimeout[T any](ctx context.Context, d time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
 	if d < 0 {
-		return v, false, ErrNegativeDuration
+		var zero T
+		return zero, ErrNegativeDuration
 	}
 	te := &TimeoutError{After: d}
 	tctx, cancel := context.WithTimeoutCause(ctx, d, te)
 	defer cancel()
-	v, err = fn(tctx)
+	v, err := fn(tctx)
 	if err != nil && context.Cause(tctx) == error(te) && ctx.Err() == nil {
-		return v, true, te
+		return v, te
 	}
-	return v, false, err
+	return v, err
 }

@@ -40,7 +40,7 @@ func run(t testing.TB, h *hub.Hub, body func(ctx context.Context) error) {
 // to end (cooperatively, if ctx is a greenlet's).
 func spawnAndJoin(ctx context.Context, h *hub.Hub, fn func(ctx context.Context)) *hub.G {
 	g := h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error { fn(ctx); return nil }})
-	hub.Blocking(ctx, "test.join", func() { <-g.Dead() })
+	hub.Blocking(ctx, "test.join", func(context.Context) error { <-g.Dead(); return nil })
 	return g
 }
 
@@ -89,7 +89,7 @@ func TestLocalInitPerGreenlet(t *testing.T) {
 				got = append(got, l.Get(ctx))
 				return nil
 			}})
-			hub.Blocking(ctx, "test.join", func() { <-g.Dead() })
+			hub.Blocking(ctx, "test.join", func(context.Context) error { <-g.Dead(); return nil })
 		}
 		want := []string{
 			"init:g0", "init:g0", "set", "init:g0",

@@ -323,7 +323,7 @@ func TestKillCancelsRequest(t *testing.T) {
 			}, spawn.WithName("victim"))
 
 			killer := spawn.Spawn(hub.NewContext(context.Background(), h), func(ctx context.Context) (string, error) {
-				hub.Blocking(ctx, "test.arrived", func() { <-arrived })
+				hub.Blocking(ctx, "test.arrived", func(context.Context) error { <-arrived; return nil })
 				// The victim runs again only when the killer parks; once it
 				// has read the partial body its next park is the blocked
 				// body read.

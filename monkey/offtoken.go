@@ -28,7 +28,11 @@ func offToken[T any](ctx context.Context, reason string, fn func() (T, error), r
 			}
 		}()
 	}
-	hub.Blocking(ctx, reason, func() { v, err = fn() })
+	err = hub.Blocking(ctx, reason, func(context.Context) error {
+		var err error
+		v, err = fn()
+		return err
+	})
 	returned = true
 	return v, err
 }

@@ -381,7 +381,7 @@ func (d *direction) doOp(ctx context.Context, mu *sync.Mutex, reason string, rea
 	if err := hub.Checkpoint(ctx); err != nil {
 		return 0, err
 	}
-	hub.Blocking(ctx, reason, func() {
+	_ = hub.Blocking(ctx, reason, func(context.Context) error {
 		for {
 			var stop func() bool
 			var fired chan struct{}
@@ -407,17 +407,17 @@ func (d *direction) doOp(ctx context.Context, mu *sync.Mutex, reason string, rea
 				mu.Unlock()
 			}
 			if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) {
-				return
+				return nil
 			}
 			if ctx.Err() != nil {
 				err = context.Cause(ctx)
-				return
+				return nil
 			}
 			mu.Lock()
 			expired := !d.user.IsZero() && !time.Now().Before(d.user)
 			mu.Unlock()
 			if expired || (read && n > 0) {
-				return
+				return nil
 			}
 			runtime.Gosched() // let the interrupted call return and restore the deadline
 		}

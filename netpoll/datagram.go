@@ -169,7 +169,7 @@ func (s *DatagramServer) Serve(ctx context.Context) error {
 			return err
 		}
 	}
-	if s.ended.Wait(ctx) {
+	if s.ended.Wait(ctx) == nil {
 		return nil
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.stopTimeout)
@@ -197,7 +197,7 @@ func (s *DatagramServer) Stop(ctx context.Context) error {
 		return nil
 	case serverStopping, serverStopped:
 		s.mu.Unlock()
-		if !s.ended.Wait(ctx) {
+		if s.ended.Wait(ctx) != nil {
 			return context.Cause(ctx)
 		}
 		return s.stopErr
@@ -207,7 +207,7 @@ func (s *DatagramServer) Stop(ctx context.Context) error {
 
 	s.cancel()
 	_ = s.pc.Close()
-	hub.Blocking(ctx, "netpoll.datagram.stop", func() { <-s.readEnd }) // prompt: its socket is closed
+	hub.Blocking(ctx, "netpoll.datagram.stop", func(context.Context) error { <-s.readEnd; return nil }) // prompt: its socket is closed
 	var err error
 	if s.set.Join(ctx) != nil {
 		s.set.KillAsync(nil) // a default kill: a success, not a failure to report

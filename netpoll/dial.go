@@ -35,12 +35,14 @@ func Dial(ctx context.Context, network, addr string, opts ...Option) (*Conn, err
 			c.abort() // killed while dialing: do not leak the connection
 		}
 	}()
-	hub.Blocking(ctx, "netpoll.dial", func() {
+	err = hub.Blocking(ctx, "netpoll.dial", func(ctx context.Context) error {
 		var d net.Dialer
-		var nc net.Conn
-		if nc, err = d.DialContext(ctx, network, addr); err == nil {
-			c, err = adopt(nc, cfg, nil)
+		nc, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return err
 		}
+		c, err = adopt(nc, cfg, nil)
+		return err
 	})
 	landed = true
 	if err != nil {

@@ -94,7 +94,7 @@ func pipe(t testing.TB, ctx context.Context, opts ...Option) (c1, c2 *Conn) {
 		dc <- res{c, err}
 	}()
 	var r1, r2 res
-	hub.Blocking(ctx, "test.pipe", func() { r1, r2 = <-dc, <-ch })
+	hub.Blocking(ctx, "test.pipe", func(context.Context) error { r1, r2 = <-dc, <-ch; return nil })
 	if r1.err != nil {
 		failf("dial: %v", r1.err)
 	}
@@ -136,7 +136,7 @@ func dialStd(t testing.TB, ctx context.Context, opts ...Option) (*Conn, net.Conn
 // plain channel: it would keep its hub's run token).
 func recv[T any](ctx context.Context, ch <-chan T) T {
 	var v T
-	hub.Blocking(ctx, "test.recv", func() { v = <-ch })
+	hub.Blocking(ctx, "test.recv", func(context.Context) error { v = <-ch; return nil })
 	return v
 }
 
@@ -146,12 +146,13 @@ func waitDeadG(ctx context.Context, g *hub.G, limit time.Duration) time.Duration
 	timer := time.NewTimer(limit)
 	defer timer.Stop()
 	dead := false
-	hub.Blocking(ctx, "test.dead", func() {
+	hub.Blocking(ctx, "test.dead", func(context.Context) error {
 		select {
 		case <-g.Dead():
 			dead = true
 		case <-timer.C:
 		}
+		return nil
 	})
 	if !dead {
 		failf("greenlet %s still alive after %v (state %v)", g.Name(), limit, g.State())

@@ -497,10 +497,11 @@ func (s *StreamServer) killHandlers(self *hub.G) int {
 
 // waitDead parks until g has ended or ctx ends.
 func waitDead(ctx context.Context, g *hub.G) {
-	hub.Blocking(ctx, "netpoll.server.stop", func() {
+	hub.Blocking(ctx, "netpoll.server.stop", func(context.Context) error {
 		select {
 		case <-g.Dead():
 		case <-ctx.Done():
 		}
+		return nil
 	})
 }

@@ -57,7 +57,7 @@ func TestPacketConnCooperative(t *testing.T) {
 				return err
 			}
 		}
-		if !done.Wait(ctx) {
+		if done.Wait(ctx) != nil {
 			return errors.New("reader did not finish")
 		}
 		if strings.Join(got, ",") != "one,two,three" {

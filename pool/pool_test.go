@@ -63,7 +63,7 @@ func TestApply(t *testing.T) {
 		var log []string
 		done, err := pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
 			log = append(log, "cons1")
-			if !evt.Wait(ctx) {
+			if evt.Wait(ctx) != nil {
 				return 0, context.Cause(ctx)
 			}
 			log = append(log, "cons2")
@@ -104,7 +104,7 @@ func TestApplyReentrant(t *testing.T) {
 
 		var evt hub.Event
 		pool.ApplyAsync(ctx, p, func(context.Context) (int, error) { evt.Set(); return 0, nil }, nil)
-		require.True(t, evt.Wait(ctx))
+		require.NoError(t, evt.Wait(ctx))
 
 		// A map item of a full pool applying on the same pool runs inline too.
 		out, err := pool.Map(ctx, p, []int{1, 2, 3}, func(ctx context.Context, x int) (int, error) {

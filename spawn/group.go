@@ -205,9 +205,10 @@ func KillAll[H Handle](ctx context.Context, gs []H, cause error) error {
 }
 
 // Wait returns the objects that become ready, in ready order, once count of
-// them are (count <= 0: all), or what is ready when ctx ends. It is a
-// cooperative point. gevent's wait(objects, count=...).
-func Wait[H Waitable](ctx context.Context, objs []H, count int) []H {
+// them are (count <= 0: all), and nil; if ctx ends first, what is ready by
+// then and ctx's cause. It is a cooperative point and a kill lands there.
+// gevent's wait(objects, count=...).
+func Wait[H Waitable](ctx context.Context, objs []H, count int) ([]H, error) {
 	mustNonNil(objs, "Wait")
 	if count <= 0 || count > len(objs) {
 		count = len(objs)
@@ -218,11 +219,11 @@ func Wait[H Waitable](ctx context.Context, objs []H, count int) []H {
 	for len(out) < count {
 		i, err := r.next(ctx)
 		if err != nil {
-			break
+			return out, err
 		}
 		out = append(out, objs[i])
 	}
-	return out
+	return out, nil
 }
 
 // IWait yields the objects in the order they become ready (gevent's iwait),

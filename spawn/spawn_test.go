@@ -514,30 +514,33 @@ func TestChildOutlivesParentAndStructuredKill(t *testing.T) {
 // its own WithTimeout only.
 func TestNestedTimeouts(t *testing.T) {
 	run(t, func(ctx context.Context) error {
-		_, outerFired, err := hub.WithTimeout(ctx, 20*time.Millisecond, func(ctx context.Context) (int, error) {
-			v, innerFired, err := hub.WithTimeout(ctx, time.Hour, func(ctx context.Context) (int, error) {
+		var inner error
+		_, err := hub.WithTimeout(ctx, 20*time.Millisecond, func(ctx context.Context) (int, error) {
+			v, err := hub.WithTimeout(ctx, time.Hour, func(ctx context.Context) (int, error) {
 				return 1, hub.Sleep(ctx, time.Hour)
 			})
-			assert.False(t, innerFired, "the inner timeout did not fire")
+			inner = err
 			return v, err
 		})
-		assert.True(t, outerFired)
-		assert.ErrorIs(t, err, hub.ErrTimeout)
+		var te *hub.TimeoutError
+		require.ErrorAs(t, err, &te)
+		assert.Equal(t, 20*time.Millisecond, te.After, "the outer timeout fired")
+		require.ErrorAs(t, inner, &te)
+		assert.Equal(t, 20*time.Millisecond, te.After, "the inner one passed the outer's error through, not its own")
 
-		v, fired, err := hub.WithTimeout(ctx, time.Hour, value(9))
+		v, err := hub.WithTimeout(ctx, time.Hour, value(9))
 		assert.NoError(t, err)
-		assert.False(t, fired)
 		assert.Equal(t, 9, v)
 
 		// gevent item 23: timers are not starved by a greenlet looping on Yield.
-		_, fired, _ = hub.WithTimeout(ctx, 10*time.Millisecond, func(ctx context.Context) (int, error) {
+		_, err = hub.WithTimeout(ctx, 10*time.Millisecond, func(ctx context.Context) (int, error) {
 			for {
 				if err := hub.Yield(ctx); err != nil {
 					return 0, err
 				}
 			}
 		})
-		assert.True(t, fired)
+		assert.ErrorIs(t, err, hub.ErrTimeout)
 		return nil
 	})
 }
@@ -547,14 +550,14 @@ func TestWaitAndIWait(t *testing.T) {
 	h, _ := newHub(t)
 	start := time.Now()
 	spawn.SpawnLater(hub.NewContext(context.Background(), h), 30*time.Millisecond, value(1))
-	require.True(t, h.Wait(context.Background()))
+	require.NoError(t, h.Wait(context.Background()))
 	assert.GreaterOrEqual(t, time.Since(start), 30*time.Millisecond)
-	assert.True(t, h.Wait(context.Background()), "wait can be repeated")
+	assert.NoError(t, h.Wait(context.Background()), "wait can be repeated")
 
 	long := spawn.SpawnLater(hub.NewContext(context.Background(), h), time.Hour, value(1))
 	wctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	assert.False(t, h.Wait(wctx))
+	assert.Error(t, h.Wait(wctx))
 	long.KillAsync(nil)
 
 	require.NoError(t, h.Run(context.Background(), func(ctx context.Context) error {
@@ -577,7 +580,7 @@ func TestWaitAndIWait(t *testing.T) {
 				return d, hub.Sleep(ctx, d*time.Millisecond)
 			}))
 		}
-		first := spawn.Wait(ctx, gs, 2)
+		first, _ := spawn.Wait(ctx, gs, 2)
 		require.Len(t, first, 2)
 		assert.Equal(t, time.Duration(10), first[0].Value())
 		assert.Equal(t, time.Duration(20), first[1].Value())
@@ -659,11 +662,11 @@ func TestWaitOnPrimitivesAndLinkTargets(t *testing.T) {
 		g := spawn.SpawnLater(ctx, 20*time.Millisecond, value(1))
 		spawn.SpawnLater(ctx, 5*time.Millisecond, func(ctx context.Context) (int, error) { ev.Set(); return 0, nil })
 		spawn.SpawnLater(ctx, 10*time.Millisecond, func(ctx context.Context) (int, error) { ar.Set(7); return 0, nil })
-		ready := spawn.Wait(ctx, []spawn.Waitable{g, ar, ev}, 2)
+		ready, _ := spawn.Wait(ctx, []spawn.Waitable{g, ar, ev}, 2)
 		require.Len(t, ready, 2)
 		assert.Same(t, ev, ready[0])
 		assert.Same(t, ar, ready[1])
-		again := spawn.Wait(ctx, []spawn.Waitable{ev}, 0)
+		again, _ := spawn.Wait(ctx, []spawn.Waitable{ev}, 0)
 		assert.Len(t, again, 1, "waiting on a ready object returns at once")
 
 		// AsyncResult as a link target: the value or the error, per link kind.
@@ -700,7 +703,7 @@ func TestWaitOnPrimitivesAndLinkTargets(t *testing.T) {
 func TestWaitOnSemaphoresAndLocks(t *testing.T) {
 	run(t, func(ctx context.Context) error {
 		free := hub.NewSemaphore(1)
-		got := spawn.Wait(ctx, []spawn.Waitable{free}, 0)
+		got, _ := spawn.Wait(ctx, []spawn.Waitable{free}, 0)
 		assert.Len(t, got, 1, "a free semaphore is ready at once")
 
 		s1, s2 := hub.NewSemaphore(1), hub.NewSemaphore(1)
@@ -739,7 +742,7 @@ func TestWaitOnQueue(t *testing.T) {
 		g := spawn.SpawnLater(ctx, time.Hour, value(1))
 		defer g.KillAsync(nil)
 		spawn.Spawn(ctx, func(ctx context.Context) (int, error) { return 0, q.Put(ctx, "item") })
-		ready := spawn.Wait(ctx, []spawn.Waitable{g, other, q}, 1)
+		ready, _ := spawn.Wait(ctx, []spawn.Waitable{g, other, q}, 1)
 		require.Len(t, ready, 1)
 		assert.Same(t, q, ready[0])
 		v, err := q.TryGet()
@@ -747,7 +750,7 @@ func TestWaitOnQueue(t *testing.T) {
 		assert.NoError(t, err)
 
 		other.Shutdown()
-		ready = spawn.Wait(ctx, []spawn.Waitable{q, other}, 1)
+		ready, _ = spawn.Wait(ctx, []spawn.Waitable{q, other}, 1)
 		require.Len(t, ready, 1)
 		assert.Same(t, other, ready[0], "a shut-down queue is ready: Get fails at once")
 		return nil

@@ -60,7 +60,7 @@ func workload(ctx context.Context, log *[]string) error {
 		note(fmt.Sprint("drained ", v))
 	}
 	ev.Set()
-	if !h.Wait(ctx) {
+	if h.Wait(ctx) != nil {
 		return errors.New("wait gave up")
 	}
 	_ = gs
@@ -169,13 +169,13 @@ func TestFindsLostWakeUp(t *testing.T) {
 		h.Spawn(ctx, hub.Task{Name: "waiter", Run: func(ctx context.Context) error {
 			if !ready {
 				hub.Yield(ctx) // the bug: the check and the wait are apart
-				_, timedOut, _ := hub.WithTimeout(ctx, time.Second, func(ctx context.Context) (bool, error) {
-					if !ev.Wait(ctx) {
+				_, err := hub.WithTimeout(ctx, time.Second, func(ctx context.Context) (bool, error) {
+					if ev.Wait(ctx) != nil {
 						return false, context.Cause(ctx)
 					}
 					return true, nil
 				})
-				if timedOut {
+				if errors.Is(err, hub.ErrTimeout) {
 					lost = errors.New("the wake-up was lost")
 				}
 			}

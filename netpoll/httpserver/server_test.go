@@ -70,7 +70,7 @@ func TestHandlersAreCooperativeGreenlets(t *testing.T) {
 		seenHub = g.Hub()
 		switch r.URL.Path {
 		case "/wait":
-			if !ev.Wait(r.Context()) {
+			if ev.Wait(r.Context()) != nil {
 				http.Error(w, "wait failed", http.StatusInternalServerError)
 				return
 			}
@@ -403,7 +403,7 @@ func TestGracefulStop(t *testing.T) {
 
 	busy := dialRaw(t, ts.Addr().String())
 	busy.send(t, request("GET", "/slow"))
-	require.True(t, entered.Wait(context.Background()))
+	require.NoError(t, entered.Wait(context.Background()))
 
 	stopped := make(chan error, 1)
 	go func() { stopped <- ts.Stop(context.Background()) }()
@@ -434,7 +434,7 @@ func TestStopKillsAtDeadline(t *testing.T) {
 	}))
 	c := dialRaw(t, ts.Addr().String())
 	c.send(t, request("GET", "/"))
-	require.True(t, entered.Wait(context.Background()))
+	require.NoError(t, entered.Wait(context.Background()))
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	err := ts.Stop(ctx)
@@ -473,7 +473,7 @@ func testBound(t *testing.T, size int, bound httpserver.Option) {
 		conns[i] = dialRaw(t, ts.Addr().String())
 		conns[i].send(t, request("GET", "/", "Connection: close\r\n"))
 	}
-	require.True(t, full.Wait(context.Background()))
+	require.NoError(t, full.Wait(context.Background()))
 	for range conns {
 		require.NoError(t, release.Put(context.Background(), struct{}{}))
 	}
@@ -500,7 +500,7 @@ func TestAcceptNotStarved(t *testing.T) {
 	}), httpserver.WithNetpoll(netpoll.WithMaxConns(1)))
 	busy := dialRaw(t, ts.Addr().String())
 	busy.send(t, request("GET", "/"))
-	require.True(t, entered.Wait(context.Background()))
+	require.NoError(t, entered.Wait(context.Background()))
 	extra := dialRaw(t, ts.Addr().String())
 	closed := extra.closedByServer(t)
 	release.Store(true)
@@ -566,11 +566,11 @@ func TestClientGoneCancelsRequest(t *testing.T) {
 	}))
 	c := dialRaw(t, ts.Addr().String())
 	c.send(t, request("GET", "/"))
-	require.True(t, entered.Wait(context.Background()))
+	require.NoError(t, entered.Wait(context.Background()))
 	c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	assert.True(t, cancelled.Wait(ctx))
+	assert.NoError(t, cancelled.Wait(ctx))
 }
 
 func TestHijack(t *testing.T) {

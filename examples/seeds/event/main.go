@@ -55,7 +55,7 @@ func run(ctx context.Context, w io.Writer) error {
 		cars = append(cars, spawn.SpawnLater(ctx, arrives, func(ctx context.Context) (struct{}, error) {
 			if !green.IsSet() {
 				fmt.Fprintf(w, "%5v car %d: red, waits\n", at(), car)
-				if !green.Wait(ctx) {
+				if green.Wait(ctx) != nil {
 					return struct{}{}, ctx.Err()
 				}
 			}
