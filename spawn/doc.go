@@ -1,6 +1,6 @@
-// Package spawn provides typed greenlets: Spawn, SpawnLater, New and Start,
-// Join, Get, Kill, links, and the collection helpers JoinAll, KillAll, Wait
-// and IWait, with gevent's semantics read the Go way.
+// Package spawn provides typed greenlets: Spawn, Go, SpawnLater, New and
+// Start, Join, Get, Kill, links, and the collection helpers JoinAll,
+// KillAll, Wait and IWait, with gevent's semantics read the Go way.
 //
 // A greenlet's function gets the greenlet's ctx and returns (T, error):
 //
@@ -11,6 +11,14 @@
 //		return 42, nil
 //	})
 //	v, err := g.Get(ctx) // 42, nil
+//
+// A greenlet with no value to return is spawned with Go, whose function
+// returns only an error; it is a *Greenlet[struct{}]:
+//
+//	w := spawn.Go(ctx, func(ctx context.Context) error {
+//		return hub.Sleep(ctx, 10*time.Millisecond)
+//	})
+//	_, err := w.Get(ctx) // nil, or the sleep's error
 //
 // Scheduling follows package hub: a greenlet spawned by a running greenlet
 // starts when the spawner reaches a cooperative point, greenlets start FIFO,

@@ -111,8 +111,8 @@ func check(ctx context.Context, server net.Addr, o *options) (checkResult, error
 	start := time.Now()
 	clients := make([]*spawn.Greenlet[struct{}], o.clients)
 	for i := range clients {
-		clients[i] = spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
-			return struct{}{}, client(ctx, i, server, o, &res)
+		clients[i] = spawn.Go(ctx, func(ctx context.Context) error {
+			return client(ctx, i, server, o, &res)
 		})
 	}
 	_, err := spawn.JoinAll(ctx, clients)

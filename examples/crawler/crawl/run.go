@@ -90,12 +90,12 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 	// cancel: the main greenlet stops them itself, with a default kill, so
 	// an interrupted fetch counts as stopped, not failed.
 	wctx := context.WithoutCancel(ctx)
-	closer := spawn.Spawn(wctx, func(ctx context.Context) (struct{}, error) {
+	closer := spawn.Go(wctx, func(ctx context.Context) error {
 		if err := urls.Join(ctx); err != nil {
-			return struct{}{}, err
+			return err
 		}
 		urls.Shutdown()
-		return struct{}{}, nil
+		return nil
 	}, spawn.WithName("crawl closer"))
 	// On the way out (an interruption, MaxPages, the end) stop whatever is
 	// left; the URLs it leaves unfetched are dropped when the crawl ends.
@@ -104,11 +104,11 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 		closer.KillAsync(nil)
 	}()
 	if s.cfg.Progress != nil {
-		pg := spawn.Spawn(wctx, func(ctx context.Context) (struct{}, error) {
+		pg := spawn.Go(wctx, func(ctx context.Context) error {
 			for hub.Sleep(ctx, s.cfg.ProgressEvery) == nil {
 				s.cfg.Progress(s.progress())
 			}
-			return struct{}{}, nil
+			return nil
 		}, spawn.WithName("crawl progress"))
 		defer pg.KillAsync(nil)
 	}

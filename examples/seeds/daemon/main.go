@@ -27,21 +27,21 @@ import (
 func main() { seed.Main(run) }
 
 func run(ctx context.Context, w io.Writer) error {
-	spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+	spawn.Go(ctx, func(ctx context.Context) error {
 		defer fmt.Fprintln(w, "daemon: killed at exit; its deferred cleanup ran")
 		for i := 1; ; i++ {
 			if err := hub.Sleep(ctx, 20*time.Millisecond); err != nil {
-				return struct{}{}, err
+				return err
 			}
 			fmt.Fprintf(w, "daemon: heartbeat %d\n", i)
 		}
 	}, spawn.WithName("daemon"))
 
-	worker := spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+	worker := spawn.Go(ctx, func(ctx context.Context) error {
 		fmt.Fprintln(w, "worker: working for 50 ms")
 		err := hub.Sleep(ctx, 50*time.Millisecond)
 		fmt.Fprintln(w, "worker: done")
-		return struct{}{}, err
+		return err
 	}, spawn.WithName("worker"))
 
 	fmt.Fprintln(w, "main: joining the worker only")

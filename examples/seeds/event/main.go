@@ -31,22 +31,22 @@ func run(ctx context.Context, w io.Writer) error {
 	start := time.Now()
 	at := func() time.Duration { return time.Since(start).Round(5 * time.Millisecond) }
 
-	light := spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+	light := spawn.Go(ctx, func(ctx context.Context) error {
 		for cycle := 1; cycle <= 2; cycle++ {
 			green.Set()
 			fmt.Fprintf(w, "%5v light: green\n", at())
 			if err := hub.Sleep(ctx, 50*time.Millisecond); err != nil {
-				return struct{}{}, err
+				return err
 			}
 			green.Clear()
 			fmt.Fprintf(w, "%5v light: red\n", at())
 			if err := hub.Sleep(ctx, 50*time.Millisecond); err != nil {
-				return struct{}{}, err
+				return err
 			}
 		}
 		green.Set()
 		fmt.Fprintf(w, "%5v light: green, and it stays green\n", at())
-		return struct{}{}, nil
+		return nil
 	}, spawn.WithName("light"))
 
 	var cars []*spawn.Greenlet[struct{}]

@@ -42,15 +42,15 @@ func run(ctx context.Context, w io.Writer) error {
 	requests := hub.NewChannel[int]()
 	replies := hub.NewChannel[string]()
 
-	consumer := spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+	consumer := spawn.Go(ctx, func(ctx context.Context) error {
 		for n := range requests.All(ctx) {
 			fmt.Fprintf(w, "[CONSUMER] Consuming %d...\n", n)
 			if err := replies.Put(ctx, "200 OK"); err != nil {
-				return struct{}{}, err
+				return err
 			}
 		}
 		fmt.Fprintln(w, "[CONSUMER] closed")
-		return struct{}{}, ctx.Err()
+		return ctx.Err()
 	}, spawn.WithName("consumer"))
 
 	for n := 1; n <= 5; n++ {

@@ -46,15 +46,15 @@ func processStudent(ctx context.Context, w io.Writer) {
 func run(ctx context.Context, w io.Writer) error {
 	var gs []*spawn.Greenlet[struct{}]
 	for _, s := range []struct{ name, greenlet string }{{"Alice", "Greenlet-A"}, {"Bob", "Greenlet-B"}} {
-		gs = append(gs, spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+		gs = append(gs, spawn.Go(ctx, func(ctx context.Context) error {
 			student.Set(ctx, s.name)
 			if err := hub.Yield(ctx); err != nil { // let the other set its student
-				return struct{}{}, err
+				return err
 			}
 			processStudent(ctx, w)
 			classroom.Set(ctx, "room 101")
 			processStudent(ctx, w)
-			return struct{}{}, nil
+			return nil
 		}, spawn.WithName(s.greenlet)))
 	}
 	if _, err := spawn.JoinAll(ctx, gs, spawn.RaiseError()); err != nil {
@@ -64,9 +64,9 @@ func run(ctx context.Context, w io.Writer) error {
 
 	school.Set(ctx, "Greenlet High")
 	student.Set(ctx, "Carol")
-	child := spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+	child := spawn.Go(ctx, func(ctx context.Context) error {
 		fmt.Fprintf(w, "child: school %q (inherited), student %q (not inherited)\n", school.Get(ctx), student.Get(ctx))
-		return struct{}{}, nil
+		return nil
 	})
 	return child.Join(ctx)
 }

@@ -27,20 +27,20 @@ func main() { seed.Main(run) }
 func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintln(w, "1. a duplex pipe: parent and child talk both ways")
 	parent, child := hub.NewPipe[string](true)
-	c := spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+	c := spawn.Go(ctx, func(ctx context.Context) error {
 		defer child.Close()
 		for {
 			msg, err := child.Recv(ctx)
 			if errors.Is(err, io.EOF) {
 				fmt.Fprintln(w, "child: parent hung up")
-				return struct{}{}, nil
+				return nil
 			}
 			if err != nil {
-				return struct{}{}, err
+				return err
 			}
 			fmt.Fprintf(w, "child: received %q\n", msg)
 			if err := child.Send(ctx, "echo: "+msg); err != nil {
-				return struct{}{}, err
+				return err
 			}
 		}
 	})
@@ -61,14 +61,14 @@ func run(ctx context.Context, w io.Writer) error {
 
 	fmt.Fprintln(w, "2. a one-way pipe: the first end only receives, the second only sends")
 	recvEnd, sendEnd := hub.NewPipe[int](false)
-	spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+	spawn.Go(ctx, func(ctx context.Context) error {
 		defer sendEnd.Close()
 		for i := 1; i <= 3; i++ {
 			if err := sendEnd.Send(ctx, i*i); err != nil {
-				return struct{}{}, err
+				return err
 			}
 		}
-		return struct{}{}, nil
+		return nil
 	})
 	for {
 		v, err := recvEnd.Recv(ctx)

@@ -37,9 +37,9 @@ func run(ctx context.Context, w io.Writer) error {
 	start := time.Now()
 	var gs []*spawn.Greenlet[struct{}]
 	for c := 1; c <= customers; c++ {
-		gs = append(gs, spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+		gs = append(gs, spawn.Go(ctx, func(ctx context.Context) error {
 			if err := ktv.Acquire(ctx); err != nil {
-				return struct{}{}, err
+				return err
 			}
 			defer ktv.Release()
 			busy++
@@ -48,7 +48,7 @@ func run(ctx context.Context, w io.Writer) error {
 			err := hub.Sleep(ctx, song)
 			busy--
 			fmt.Fprintf(w, "%4v customer %2d: leaves\n", time.Since(start).Round(10*time.Millisecond), c)
-			return struct{}{}, err
+			return err
 		}))
 	}
 	if _, err := spawn.JoinAll(ctx, gs, spawn.RaiseError()); err != nil {

@@ -30,10 +30,10 @@ import (
 func main() { seed.Main(run) }
 
 // spawnN runs n copies of fn and waits for all of them.
-func spawnN(ctx context.Context, n int, fn func(ctx context.Context) (struct{}, error)) error {
+func spawnN(ctx context.Context, n int, fn func(ctx context.Context) error) error {
 	var gs []*spawn.Greenlet[struct{}]
 	for range n {
-		gs = append(gs, spawn.Spawn(ctx, fn))
+		gs = append(gs, spawn.Go(ctx, fn))
 	}
 	_, err := spawn.JoinAll(ctx, gs, spawn.RaiseError())
 	return err
@@ -43,12 +43,12 @@ func run(ctx context.Context, w io.Writer) error {
 	// 1. Value and Array: a child changes them, the parent sees the change.
 	num := 0.0
 	arr := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}
-	child := spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) {
+	child := spawn.Go(ctx, func(ctx context.Context) error {
 		num = 3.1415927
 		for i := range arr {
 			arr[i] = -arr[i]
 		}
-		return struct{}{}, nil
+		return nil
 	})
 	if err := child.Join(ctx); err != nil {
 		return err
@@ -58,14 +58,14 @@ func run(ctx context.Context, w io.Writer) error {
 	// 2. A counter shared by 10 greenlets, 1000 increments each, no lock.
 	// Each yields after every increment, so they take turns all the way.
 	counter := 0
-	err := spawnN(ctx, 10, func(ctx context.Context) (struct{}, error) {
+	err := spawnN(ctx, 10, func(ctx context.Context) error {
 		for range 1000 {
 			counter++
 			if err := hub.Yield(ctx); err != nil {
-				return struct{}{}, err
+				return err
 			}
 		}
-		return struct{}{}, nil
+		return nil
 	})
 	if err != nil {
 		return err
@@ -75,15 +75,15 @@ func run(ctx context.Context, w io.Writer) error {
 	// 3. The same, but yielding between the read and the write: the other
 	// nine read the same old value meanwhile, and their writes collide.
 	counter = 0
-	err = spawnN(ctx, 10, func(ctx context.Context) (struct{}, error) {
+	err = spawnN(ctx, 10, func(ctx context.Context) error {
 		for range 1000 {
 			v := counter
 			if err := hub.Yield(ctx); err != nil {
-				return struct{}{}, err
+				return err
 			}
 			counter = v + 1
 		}
-		return struct{}{}, nil
+		return nil
 	})
 	if err != nil {
 		return err

@@ -31,7 +31,7 @@ func three(ctx context.Context, fn func(ctx context.Context, i int) error) (time
 	start := time.Now()
 	var gs []*spawn.Greenlet[struct{}]
 	for i := 1; i <= 3; i++ {
-		gs = append(gs, spawn.Spawn(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx, i) }))
+		gs = append(gs, spawn.Go(ctx, func(ctx context.Context) error { return fn(ctx, i) }))
 	}
 	_, err := spawn.JoinAll(ctx, gs, spawn.RaiseError())
 	return time.Since(start).Round(10 * time.Millisecond), err
