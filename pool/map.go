@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -14,12 +15,46 @@ import (
 	"github.com/gevent-go/gevent/spawn"
 )
 
-// Source is what Map, IMap and IMapUnordered read their items from: a slice,
-// an iter.Seq, or an iter.Seq2 whose first non-nil error ends the input. A
-// nil iterator is an empty input. A func literal must be converted
-// (iter.Seq[T](f)); a named slice type too ([]T(s)).
+// Source is what Map, IMap and IMapUnordered read their items from: a slice
+// of any slice type, an iterator of any func type shaped like iter.Seq (a
+// func literal too), or one shaped like iter.Seq2[T, error], whose first
+// non-nil error ends the input. A nil iterator is an empty input.
 type Source[T any] interface {
-	[]T | iter.Seq[T] | iter.Seq2[T, error]
+	~[]T | ~func(yield func(T) bool) | ~func(yield func(T, error) bool)
+}
+
+// input is a Source in one of its three shapes; slice reports which.
+type input[T any] struct {
+	slice bool
+	items []T
+	seq   iter.Seq[T]
+	seq2  iter.Seq2[T, error]
+}
+
+// inputOf reads in's shape. The unnamed types need no reflection; a named
+// slice or func type is converted to its unnamed shape, which shares its
+// backing array or code.
+func inputOf[T any, S Source[T]](in S) input[T] {
+	switch in := any(in).(type) {
+	case []T:
+		return input[T]{slice: true, items: in}
+	case iter.Seq[T]:
+		return input[T]{seq: in}
+	case func(func(T) bool):
+		return input[T]{seq: in}
+	case iter.Seq2[T, error]:
+		return input[T]{seq2: in}
+	case func(func(T, error) bool):
+		return input[T]{seq2: in}
+	}
+	v := reflect.ValueOf(in)
+	if v.Kind() == reflect.Slice {
+		return input[T]{slice: true, items: v.Convert(reflect.TypeFor[[]T]()).Interface().([]T)}
+	}
+	if v.Type().In(0).NumIn() == 1 {
+		return input[T]{seq: v.Convert(reflect.TypeFor[iter.Seq[T]]()).Interface().(iter.Seq[T])}
+	}
+	return input[T]{seq2: v.Convert(reflect.TypeFor[iter.Seq2[T, error]]()).Interface().(iter.Seq2[T, error])}
 }
 
 // MapOption modifies IMap and IMapUnordered.
@@ -56,7 +91,7 @@ func MaxUnread(n int) MapOption {
 func Map[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(ctx context.Context, item T) (R, error)) ([]R, error) {
 	e := newEngine(ctx, s, fn, collect, mapOptions{})
 	defer e.shutdown(ctx)
-	if !e.feed(ctx, any(in), nil) {
+	if !e.feed(ctx, inputOf[T](in), nil) {
 		return nil, e.err
 	}
 	return e.out, nil
@@ -93,7 +128,7 @@ func imap[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(c
 		e := newEngine(ctx, s, fn, mode, o)
 		defer e.shutdown(ctx)
 		var err error
-		if e.feed(ctx, any(in), yield) {
+		if e.feed(ctx, inputOf[T](in), yield) {
 			err = e.inputErr
 		} else if !e.broke {
 			err = e.err
@@ -203,38 +238,38 @@ func newEngine[T, R any](ctx context.Context, s Spawner, fn func(context.Context
 
 // feed reads the input and drives the map to its end. It reports false if
 // the map stopped early.
-func (e *engine[T, R]) feed(ctx context.Context, in any, yield func(R, error) bool) bool {
+func (e *engine[T, R]) feed(ctx context.Context, in input[T], yield func(R, error) bool) bool {
 	if ctx.Err() != nil {
 		e.mu.Lock()
 		e.stopLocked(context.Cause(ctx))
 		e.mu.Unlock()
 		return false
 	}
-	switch in := in.(type) {
-	case []T:
+	switch {
+	case in.slice:
 		e.mu.Lock()
-		e.slice, e.items, e.total, e.final = true, in, len(in), true
+		e.slice, e.items, e.total, e.final = true, in.items, len(in.items), true
 		if e.mode == collect {
-			e.out = make([]R, len(in))
+			e.out = make([]R, len(in.items))
 		}
 		spare := e.needSpareLocked()
 		e.mu.Unlock()
 		if spare {
 			e.addSpare()
 		}
-	case iter.Seq[T]:
-		if in != nil {
-			for v := range in {
+	case in.seq2 == nil:
+		if in.seq != nil {
+			for v := range in.seq {
 				if !e.push(ctx, v, yield) {
 					return false
 				}
 			}
 		}
 		e.endInput(nil)
-	case iter.Seq2[T, error]:
+	default:
 		var err error
-		if in != nil {
-			for v, ierr := range in {
+		if in.seq2 != nil {
+			for v, ierr := range in.seq2 {
 				if ierr != nil {
 					err = ierr
 					break
