@@ -11,6 +11,7 @@ import (
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/pool"
+	"github.com/gevent-go/gevent/spawn"
 )
 
 // DatagramServer is gevent's DatagramServer: it reads UDP datagrams and
@@ -45,7 +46,7 @@ type DatagramServer struct {
 // handlerSet is the pool (WithMaxHandlers) or group the handlers run in.
 type handlerSet interface {
 	pool.Spawner
-	Join(ctx context.Context, opts ...pool.JoinOption) error
+	Join(ctx context.Context, opts ...spawn.JoinOption) error
 	KillAsync(cause error)
 }
 

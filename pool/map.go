@@ -57,19 +57,27 @@ func inputOf[T any, S Source[T]](in S) input[T] {
 	return input[T]{seq2: v.Convert(reflect.TypeFor[iter.Seq2[T, error]]()).Interface().(iter.Seq2[T, error])}
 }
 
-// MapOption modifies IMap and IMapUnordered.
-type MapOption func(*mapOptions)
+// A MapOption configures IMap and IMapUnordered.
+type MapOption interface{ applyMap(*mapOptions) error }
+
+type mapOptionFunc func(*mapOptions) error
+
+func (f mapOptionFunc) applyMap(o *mapOptions) error { return f(o) }
 
 type mapOptions struct{ maxUnread int }
 
 // MaxUnread caps at n the number of items started and not yet read by the
 // loop body (gevent's maxsize): a slow reader throttles the workers and the
-// reading of the input. The default is no cap. MaxUnread panics if n < 1.
+// reading of the input. The default is no cap. n < 1 is a programming error:
+// IMap and IMapUnordered, which return no error, panic when given it.
 func MaxUnread(n int) MapOption {
-	if n < 1 {
-		panic(fmt.Sprintf("pool: MaxUnread(%d): must be at least 1", n))
-	}
-	return func(o *mapOptions) { o.maxUnread = n }
+	return mapOptionFunc(func(o *mapOptions) error {
+		if n < 1 {
+			return fmt.Errorf("pool: MaxUnread(%d): must be at least 1", n)
+		}
+		o.maxUnread = n
+		return nil
+	})
 }
 
 // Map calls fn for every item of in, in members of s, and returns the
@@ -105,7 +113,8 @@ func Map[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(ct
 // ends; a kill of the caller lands there too. Breaking out of the loop kills
 // the items still running. Either way the iteration returns only once its
 // workers are dead. Items run while the loop body runs, up to MaxUnread
-// ahead of it. Each step is a cooperative point. IMap panics if fn is nil.
+// ahead of it. Each step is a cooperative point. IMap panics, at the call,
+// if fn is nil or an option is invalid.
 func IMap[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(ctx context.Context, item T) (R, error), opts ...MapOption) iter.Seq2[R, error] {
 	return imap(ctx, s, in, fn, ordered, opts)
 }
@@ -119,7 +128,9 @@ func IMapUnordered[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, 
 func imap[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(context.Context, T) (R, error), mode mapMode, opts []MapOption) iter.Seq2[R, error] {
 	var o mapOptions
 	for _, opt := range opts {
-		opt(&o)
+		if err := opt.applyMap(&o); err != nil {
+			panic(err)
+		}
 	}
 	if fn == nil {
 		panic("pool: nil function")

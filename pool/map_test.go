@@ -229,7 +229,14 @@ func TestMaxUnread(t *testing.T) {
 			})
 		}
 	}
-	assert.PanicsWithValue(t, "pool: MaxUnread(0): must be at least 1", func() { pool.MaxUnread(0) })
+	assert.NotPanics(t, func() { pool.MaxUnread(0) }, "the function that takes the option reports it")
+	run(t, func(ctx context.Context) error {
+		p := pool.New(1)
+		fn := func(_ context.Context, x int) (int, error) { return x, nil }
+		assert.PanicsWithError(t, "pool: MaxUnread(0): must be at least 1", func() { pool.IMap(ctx, p, []int{1}, fn, pool.MaxUnread(0)) }, "at the call, not when iterated")
+		assert.PanicsWithError(t, "pool: MaxUnread(-1): must be at least 1", func() { pool.IMapUnordered(ctx, p, []int{1}, fn, pool.MaxUnread(-1)) })
+		return nil
+	})
 }
 
 // gevent items 37 and 35: an input that makes cooperative calls (here a

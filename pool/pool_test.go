@@ -371,13 +371,13 @@ func TestGroup(t *testing.T) {
 		g.Discard(outside)
 		outside.KillAsync(nil)
 		start := time.Now()
-		err = g.Join(ctx, pool.RaiseError())
+		err = g.Join(ctx, spawn.RaiseError())
 		assert.ErrorIs(t, err, boom)
 		assert.Equal(t, 50*time.Millisecond, time.Since(start), "waited for the longest member")
 		assert.True(t, long.Ready())
 		assert.Equal(t, 0, g.Len())
 		assert.False(t, g.Contains(short))
-		require.NoError(t, g.Join(ctx, pool.RaiseError()), "members gone before the call are not checked")
+		require.NoError(t, g.Join(ctx, spawn.RaiseError()), "members gone before the call are not checked")
 
 		// A dead greenlet added drops out at once.
 		dead := spawn.Spawn(ctx, sleeper(0))
@@ -679,4 +679,46 @@ func TestJoinFromMember(t *testing.T) {
 		assert.Equal(t, 20, v)
 		return nil
 	})
+}
+
+// Join takes spawn's join options: with RaiseError it still waits for every
+// member, then returns the first failure by finishing order, which it
+// observes (the hub does not report it); JoinCount changes nothing; a ctx
+// that ends first wins.
+func TestJoinOptions(t *testing.T) {
+	first, second := errors.New("first"), errors.New("second")
+	failAfter := func(d time.Duration, err error) func(context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) { return 0, errors.Join(hub.Sleep(ctx, d), err) }
+	}
+	log := run(t, func(ctx context.Context) error {
+		p := pool.New(3)
+		pool.Spawn(ctx, p, sleeper(50*time.Millisecond))
+		pool.Spawn(ctx, p, failAfter(20*time.Millisecond, second))
+		pool.Spawn(ctx, p, failAfter(10*time.Millisecond, first))
+		start := time.Now()
+		err := p.Join(ctx, spawn.RaiseError())
+		assert.ErrorIs(t, err, first, "the first to fail, not the first added")
+		assert.NotErrorIs(t, err, second)
+		assert.Equal(t, 50*time.Millisecond, time.Since(start), "waited for every member")
+		assert.Equal(t, 0, p.Len())
+
+		pool.Spawn(ctx, p, sleeper(30*time.Millisecond))
+		pool.Spawn(ctx, p, sleeper(10*time.Millisecond))
+		start = time.Now()
+		require.NoError(t, p.Join(ctx, spawn.JoinCount(1)))
+		assert.Equal(t, 30*time.Millisecond, time.Since(start), "JoinCount changes nothing")
+
+		pool.Spawn(ctx, p, failAfter(40*time.Millisecond, first))
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+		defer cancel()
+		start = time.Now()
+		err = p.Join(tctx, spawn.RaiseError())
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 5*time.Millisecond, time.Since(start))
+		return p.Join(ctx)
+	})
+	errs := log.All()
+	require.Len(t, errs, 2, "only the failures Join did not hand over are reported")
+	assert.ErrorIs(t, errs[0], second)
+	assert.ErrorIs(t, errs[1], first)
 }

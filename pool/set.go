@@ -440,40 +440,30 @@ func (s *set) All() iter.Seq[spawn.Handle] {
 	}
 }
 
-// JoinOption modifies Join.
-type JoinOption func(*joinOptions)
-
-type joinOptions struct{ raise bool }
-
-// RaiseError makes Join return, once the set is empty, the error of the
-// first member (in the order they were added) present when Join was called
-// that failed (gevent's join(raise_error=True)). It still waits for every
-// member.
-func RaiseError() JoinOption { return func(o *joinOptions) { o.raise = true } }
-
 // Join waits until the set is empty and returns nil, or returns ctx's cause
 // if ctx ends first. Called from a member greenlet it does not wait for the
-// caller itself. It never returns a member's error unless RaiseError is
-// given. From a greenlet it is a cooperative point: a kill of the caller lands
-// here.
-func (s *set) Join(ctx context.Context, opts ...JoinOption) error {
-	var o joinOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	var present []*entry
-	if o.raise {
-		present = s.snapshot()
+// caller itself. It takes spawn's join options: with spawn.RaiseError it
+// still waits until the set is empty, then returns the error of the first
+// member present at the call to fail, by finishing order (gevent's
+// join(raise_error=True)); that failure is handed to the caller, so the hub
+// does not report it. spawn.JoinCount changes nothing: Join always waits for
+// every member. Without RaiseError it never returns a member's error. From a
+// greenlet it is a cooperative point: a kill of the caller lands here.
+func (s *set) Join(ctx context.Context, opts ...spawn.JoinOption) error {
+	var failed error
+	if len(opts) > 0 {
+		self := hub.Current(ctx)
+		if _, err := spawn.JoinAll(ctx, s.others(self), opts...); err != nil {
+			if ctx.Err() != nil || self != nil && self.Killed() {
+				return err // ctx's cause, or a kill of the caller
+			}
+			failed = err // a member's, with RaiseError
+		}
 	}
 	if err := s.waitEmpty(ctx); err != nil {
 		return err
 	}
-	for _, e := range present {
-		if err := e.h.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return failed
 }
 
 // others returns the members other than self.
