@@ -147,10 +147,10 @@ func (s *DatagramServer) read(ctx context.Context) {
 		}
 		delay = 0
 		data := bytes.Clone(buf[:n])
-		_, err = pool.Spawn(s.base, s.set, func(hctx context.Context) (struct{}, error) {
+		err = pool.Go(s.base, s.set, func(hctx context.Context) error {
 			s.handler(hctx, s.pc.WithContext(hctx), data, from)
-			return struct{}{}, nil
-		})
+			return nil
+		}).Err()
 		if err != nil {
 			s.h.ReportError(nil, fmt.Errorf("netpoll: datagram server on %s: spawn: %w", s.addr, err))
 		}

@@ -527,10 +527,8 @@ func TestMapCancelAndBreak(t *testing.T) {
 func TestMapSharesThePool(t *testing.T) {
 	run(t, func(ctx context.Context) error {
 		p := pool.New(3)
-		_, err := pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
-		require.NoError(t, err)
-		_, err = pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
-		require.NoError(t, err)
+		pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
+		pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
 		var tr tracker
 		start := time.Now()
 		out, err := pool.Map(ctx, p, []int{1, 2, 3, 4}, func(ctx context.Context, x int) (int, error) {
