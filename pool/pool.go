@@ -52,7 +52,8 @@ func (gr *Group) Add(g spawn.Handle) { _ = gr.addFree(g) }
 // pool is full; a slot frees when its member's greenlet ends or is
 // discarded. gevent's gevent.pool.Pool.
 //
-// Create pools with New. A Pool is safe for concurrent use.
+// The zero value is not a pool (it has no size): create pools with New. A
+// Pool is safe for concurrent use.
 type Pool struct{ set }
 
 // New returns a pool of size slots. Size 0 makes a pool in which nothing can
