@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gevent-go/gevent/internal/panicerr"
 	"github.com/gevent-go/gevent/internal/ring"
 
 	"github.com/gevent-go/gevent/hub"
@@ -647,7 +648,7 @@ func (e *engine[T, R]) call(ctx context.Context, v T) (r R, err error) {
 			g.ClearLocals()
 		}
 		if p := recover(); p != nil {
-			err = panicError(p)
+			err = panicerr.From(p)
 		}
 	}()
 	return e.fn(ctx, v)

@@ -58,6 +58,7 @@ func TestApply(t *testing.T) {
 		var pe *hub.PanicError
 		require.ErrorAs(t, err, &pe)
 		assert.Equal(t, "oops", pe.Value)
+		assert.Contains(t, string(pe.Stack), "pool_test.go")
 
 		var evt hub.Event
 		var log []string
@@ -386,6 +387,10 @@ func TestGroup(t *testing.T) {
 		assert.Equal(t, 0, g.Len())
 		assert.Panics(t, func() { g.Add(nil) })
 		assert.Panics(t, func() { g.Add((*spawn.Greenlet[int])(nil)) })
+		assert.False(t, g.Contains((*spawn.Greenlet[int])(nil)))
+		assert.False(t, g.Contains(nil))
+		assert.NotPanics(t, func() { g.Discard((*spawn.Greenlet[int])(nil)) })
+		assert.Nil(t, (*spawn.Greenlet[int])(nil).G())
 		return nil
 	})
 }

@@ -3,7 +3,6 @@ package pool
 import (
 	"context"
 	"iter"
-	"reflect"
 	"slices"
 	"sync"
 
@@ -546,14 +545,9 @@ func wait(ctx context.Context, w *hub.Waiter, reason string, undo func()) error 
 	return err
 }
 
-// isNil reports whether h is nil or a nil pointer in an interface.
-func isNil(h spawn.Handle) bool {
-	if h == nil {
-		return true
-	}
-	v := reflect.ValueOf(h)
-	return v.Kind() == reflect.Pointer && v.IsNil()
-}
+// isNil reports whether h is nil or a nil *spawn.Greenlet: only spawn's
+// greenlets are Handles, and their G is nil only for a nil one.
+func isNil(h spawn.Handle) bool { return h == nil || h.G() == nil }
 
 func mustHandle(h spawn.Handle) {
 	if isNil(h) {

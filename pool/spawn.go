@@ -2,9 +2,9 @@ package pool
 
 import (
 	"context"
-	"runtime/debug"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/panicerr"
 	"github.com/gevent-go/gevent/spawn"
 )
 
@@ -118,17 +118,8 @@ func ApplyAsync[T any](ctx context.Context, s Spawner, fn func(ctx context.Conte
 func call[T any](ctx context.Context, fn func(context.Context) (T, error)) (v T, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = panicError(p)
+			err = panicerr.From(p)
 		}
 	}()
 	return fn(ctx)
-}
-
-// panicError is the error for a recovered panic p; the hub's kill signal is
-// re-raised, so the kill still ends the greenlet.
-func panicError(p any) error {
-	if hub.IsKill(p) {
-		panic(p)
-	}
-	return &hub.PanicError{Value: p, Stack: debug.Stack()}
 }
