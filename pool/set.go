@@ -452,11 +452,13 @@ func (s *set) Join(ctx context.Context, opts ...spawn.JoinOption) error {
 	var failed error
 	if len(opts) > 0 {
 		self := hub.Current(ctx)
+		// A kill of the caller lands in JoinAll; its error is ctx's cause
+		// or, with RaiseError, a member's.
 		if _, err := spawn.JoinAll(ctx, s.others(self), opts...); err != nil {
-			if ctx.Err() != nil || self != nil && self.Killed() {
-				return err // ctx's cause, or a kill of the caller
+			if ctx.Err() != nil {
+				return err
 			}
-			failed = err // a member's, with RaiseError
+			failed = err
 		}
 	}
 	if err := s.waitEmpty(ctx); err != nil {
