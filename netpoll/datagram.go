@@ -11,6 +11,7 @@ import (
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/pool"
+	"github.com/gevent-go/gevent/spawn"
 )
 
 // DatagramServer is gevent's DatagramServer: it reads UDP datagrams and
@@ -45,7 +46,7 @@ type DatagramServer struct {
 // handlerSet is the pool (WithMaxHandlers) or group the handlers run in.
 type handlerSet interface {
 	pool.Spawner
-	Join(ctx context.Context, opts ...pool.JoinOption) error
+	Join(ctx context.Context, opts ...spawn.JoinOption) error
 	KillAsync(cause error)
 }
 
@@ -146,10 +147,10 @@ func (s *DatagramServer) read(ctx context.Context) {
 		}
 		delay = 0
 		data := bytes.Clone(buf[:n])
-		_, err = pool.Spawn(s.base, s.set, func(hctx context.Context) (struct{}, error) {
+		err = pool.Go(s.base, s.set, func(hctx context.Context) error {
 			s.handler(hctx, s.pc.WithContext(hctx), data, from)
-			return struct{}{}, nil
-		})
+			return nil
+		}).Err()
 		if err != nil {
 			s.h.ReportError(nil, fmt.Errorf("netpoll: datagram server on %s: spawn: %w", s.addr, err))
 		}

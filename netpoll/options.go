@@ -219,11 +219,7 @@ func WithPool(p *pool.Pool) Option {
 		return func(*config) error { return fmt.Errorf("netpoll: nil pool: %w", errInvalid) }
 	}
 	return WithSpawner(func(ctx context.Context, fn func(ctx context.Context)) error {
-		_, err := pool.Spawn(ctx, p, func(ctx context.Context) (struct{}, error) {
-			fn(ctx)
-			return struct{}{}, nil
-		})
-		return err
+		return pool.Go(ctx, p, func(ctx context.Context) error { fn(ctx); return nil }).Err()
 	})
 }
 

@@ -188,7 +188,7 @@ func BenchmarkSpawnFull(b *testing.B) {
 				b.ReportAllocs()
 				b.ResetTimer()
 				for range b.N {
-					if _, err := pool.Spawn(ctx, p, noop); err != nil {
+					if err := pool.Spawn(ctx, p, noop).Err(); err != nil {
 						b.Fatal(err)
 					}
 				}

@@ -9,12 +9,21 @@
 //		// in completion order
 //	}
 //
-//	g, err := pool.Spawn(ctx, p, job) // waits for a slot, then starts job
-//	err = p.Join(ctx)                 // waits until the pool is empty
+//	g := pool.Go(ctx, p, job) // waits for a slot, then starts job
+//	err = p.Join(ctx)         // waits until the pool is empty
 //
 // Go methods cannot take type parameters, so the typed entry points are
-// functions that take the set first (after ctx): Spawn, Apply, ApplyAsync,
-// Map, IMap and IMapUnordered accept a *Group or a *Pool (a Spawner).
+// functions that take the set first (after ctx): Spawn, Go, Apply,
+// ApplyAsync, Map, IMap and IMapUnordered accept a *Group or a *Pool (a
+// Spawner). Spawn and Go return a *spawn.Greenlet as spawn.Spawn and
+// spawn.Go do; Join takes spawn's join options.
+//
+// # Zero values
+//
+// One rule: a type whose behaviour needs a parameter has a constructor, and
+// the others work at zero. A Pool needs its size, so create it with New; a
+// zero Group is an empty group ready to use (NewGroup is the same as
+// new(Group)).
 //
 // # Slots
 //
@@ -56,7 +65,8 @@
 //
 // A member's failure (error or panic) reaches the hub's error handler unless
 // it is handed to a caller (see package spawn): Apply and the maps return
-// theirs, as a Get, an error link or JoinAll with RaiseError would. A member
+// theirs, as a Get, an error link, JoinAll or Join with spawn.RaiseError
+// would, and so does Spawn of a greenlet that got no slot. A member
 // that is only joined or waited for is reported (gevent prints every
 // failure).
 //
@@ -65,8 +75,9 @@
 //   - Sizes: New panics on a negative size (gevent raises ValueError);
 //     Unbounded replaces Pool(None), and its FreeCount is huge rather
 //     than 1.
-//   - Spawn, Add and Apply take a ctx: a ctx that ends while they wait for
-//     a slot gives an error matching ErrPoolFull and the ctx's cause, which
+//   - Spawn, Go, Add and Apply take a ctx: a ctx that ends while they wait
+//     for a slot gives an error matching ErrPoolFull and the ctx's cause
+//     (for Spawn and Go, as the error of a greenlet that never runs), which
 //     covers gevent's blocking=False (TryAdd) and timeout=.
 //   - Map stops at the first error to occur, kills the items still running
 //     and returns once they are dead (errgroup's contract); gevent's map

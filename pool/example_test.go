@@ -2,6 +2,7 @@ package pool_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -75,15 +76,31 @@ func ExampleSpawn() {
 		p := pool.New(1)
 		start := time.Now()
 		for i := range 3 {
-			if _, err := pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
+			pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
 				return i, hub.Sleep(ctx, 20*time.Millisecond)
-			}); err != nil {
-				return err
-			}
+			})
 		}
 		// The third Spawn waited for the first two to end.
 		fmt.Println(time.Since(start) >= 40*time.Millisecond, p.Len())
 		return p.Join(ctx)
 	})
 	// Output: true 1
+}
+
+// Go spawns a function without a value. If ctx ends before a slot frees,
+// the greenlet it returns never runs and has ended with ErrPoolFull.
+func ExampleGo() {
+	_ = hub.Run(context.Background(), func(ctx context.Context) error {
+		p := pool.New(1)
+		busy := pool.Go(ctx, p, func(ctx context.Context) error { return hub.Sleep(ctx, time.Second) })
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		defer cancel()
+		g := pool.Go(tctx, p, func(context.Context) error { return nil })
+		fmt.Println(g.Ready(), g.Started(), errors.Is(g.Err(), pool.ErrPoolFull))
+		fmt.Println(errors.Is(g.Err(), context.DeadlineExceeded))
+		return busy.Kill(ctx, nil)
+	})
+	// Output:
+	// true false true
+	// true
 }

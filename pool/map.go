@@ -4,37 +4,81 @@ import (
 	"context"
 	"fmt"
 	"iter"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/gevent-go/gevent/internal/panicerr"
 	"github.com/gevent-go/gevent/internal/ring"
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/spawn"
 )
 
-// Source is what Map, IMap and IMapUnordered read their items from: a slice,
-// an iter.Seq, or an iter.Seq2 whose first non-nil error ends the input. A
-// nil iterator is an empty input. A func literal must be converted
-// (iter.Seq[T](f)); a named slice type too ([]T(s)).
+// Source is what Map, IMap and IMapUnordered read their items from: a slice
+// of any slice type, an iterator of any func type shaped like iter.Seq (a
+// func literal too), or one shaped like iter.Seq2[T, error], whose first
+// non-nil error ends the input. A nil iterator is an empty input.
 type Source[T any] interface {
-	[]T | iter.Seq[T] | iter.Seq2[T, error]
+	~[]T | ~func(yield func(T) bool) | ~func(yield func(T, error) bool)
 }
 
-// MapOption modifies IMap and IMapUnordered.
-type MapOption func(*mapOptions)
+// input is a Source in one of its three shapes; slice reports which.
+type input[T any] struct {
+	slice bool
+	items []T
+	seq   iter.Seq[T]
+	seq2  iter.Seq2[T, error]
+}
+
+// inputOf reads in's shape. The unnamed types need no reflection; a named
+// slice or func type is converted to its unnamed shape, which shares its
+// backing array or code.
+func inputOf[T any, S Source[T]](in S) input[T] {
+	switch in := any(in).(type) {
+	case []T:
+		return input[T]{slice: true, items: in}
+	case iter.Seq[T]:
+		return input[T]{seq: in}
+	case func(func(T) bool):
+		return input[T]{seq: in}
+	case iter.Seq2[T, error]:
+		return input[T]{seq2: in}
+	case func(func(T, error) bool):
+		return input[T]{seq2: in}
+	}
+	v := reflect.ValueOf(in)
+	if v.Kind() == reflect.Slice {
+		return input[T]{slice: true, items: v.Convert(reflect.TypeFor[[]T]()).Interface().([]T)}
+	}
+	if v.Type().In(0).NumIn() == 1 {
+		return input[T]{seq: v.Convert(reflect.TypeFor[iter.Seq[T]]()).Interface().(iter.Seq[T])}
+	}
+	return input[T]{seq2: v.Convert(reflect.TypeFor[iter.Seq2[T, error]]()).Interface().(iter.Seq2[T, error])}
+}
+
+// A MapOption configures IMap and IMapUnordered.
+type MapOption interface{ applyMap(*mapOptions) error }
+
+type mapOptionFunc func(*mapOptions) error
+
+func (f mapOptionFunc) applyMap(o *mapOptions) error { return f(o) }
 
 type mapOptions struct{ maxUnread int }
 
 // MaxUnread caps at n the number of items started and not yet read by the
 // loop body (gevent's maxsize): a slow reader throttles the workers and the
-// reading of the input. The default is no cap. MaxUnread panics if n < 1.
+// reading of the input. The default is no cap. n < 1 is a programming error:
+// IMap and IMapUnordered, which return no error, panic when given it.
 func MaxUnread(n int) MapOption {
-	if n < 1 {
-		panic(fmt.Sprintf("pool: MaxUnread(%d): must be at least 1", n))
-	}
-	return func(o *mapOptions) { o.maxUnread = n }
+	return mapOptionFunc(func(o *mapOptions) error {
+		if n < 1 {
+			return fmt.Errorf("pool: MaxUnread(%d): must be at least 1", n)
+		}
+		o.maxUnread = n
+		return nil
+	})
 }
 
 // Map calls fn for every item of in, in members of s, and returns the
@@ -56,7 +100,7 @@ func MaxUnread(n int) MapOption {
 func Map[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(ctx context.Context, item T) (R, error)) ([]R, error) {
 	e := newEngine(ctx, s, fn, collect, mapOptions{})
 	defer e.shutdown(ctx)
-	if !e.feed(ctx, any(in), nil) {
+	if !e.feed(ctx, inputOf[T](in), nil) {
 		return nil, e.err
 	}
 	return e.out, nil
@@ -70,7 +114,8 @@ func Map[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(ct
 // ends; a kill of the caller lands there too. Breaking out of the loop kills
 // the items still running. Either way the iteration returns only once its
 // workers are dead. Items run while the loop body runs, up to MaxUnread
-// ahead of it. Each step is a cooperative point. IMap panics if fn is nil.
+// ahead of it. Each step is a cooperative point. IMap panics, at the call,
+// if fn is nil or an option is invalid.
 func IMap[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(ctx context.Context, item T) (R, error), opts ...MapOption) iter.Seq2[R, error] {
 	return imap(ctx, s, in, fn, ordered, opts)
 }
@@ -84,7 +129,9 @@ func IMapUnordered[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, 
 func imap[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(context.Context, T) (R, error), mode mapMode, opts []MapOption) iter.Seq2[R, error] {
 	var o mapOptions
 	for _, opt := range opts {
-		opt(&o)
+		if err := opt.applyMap(&o); err != nil {
+			panic(err)
+		}
 	}
 	if fn == nil {
 		panic("pool: nil function")
@@ -93,7 +140,7 @@ func imap[T, R any, S Source[T]](ctx context.Context, s Spawner, in S, fn func(c
 		e := newEngine(ctx, s, fn, mode, o)
 		defer e.shutdown(ctx)
 		var err error
-		if e.feed(ctx, any(in), yield) {
+		if e.feed(ctx, inputOf[T](in), yield) {
 			err = e.inputErr
 		} else if !e.broke {
 			err = e.err
@@ -203,38 +250,38 @@ func newEngine[T, R any](ctx context.Context, s Spawner, fn func(context.Context
 
 // feed reads the input and drives the map to its end. It reports false if
 // the map stopped early.
-func (e *engine[T, R]) feed(ctx context.Context, in any, yield func(R, error) bool) bool {
+func (e *engine[T, R]) feed(ctx context.Context, in input[T], yield func(R, error) bool) bool {
 	if ctx.Err() != nil {
 		e.mu.Lock()
 		e.stopLocked(context.Cause(ctx))
 		e.mu.Unlock()
 		return false
 	}
-	switch in := in.(type) {
-	case []T:
+	switch {
+	case in.slice:
 		e.mu.Lock()
-		e.slice, e.items, e.total, e.final = true, in, len(in), true
+		e.slice, e.items, e.total, e.final = true, in.items, len(in.items), true
 		if e.mode == collect {
-			e.out = make([]R, len(in))
+			e.out = make([]R, len(in.items))
 		}
 		spare := e.needSpareLocked()
 		e.mu.Unlock()
 		if spare {
 			e.addSpare()
 		}
-	case iter.Seq[T]:
-		if in != nil {
-			for v := range in {
+	case in.seq2 == nil:
+		if in.seq != nil {
+			for v := range in.seq {
 				if !e.push(ctx, v, yield) {
 					return false
 				}
 			}
 		}
 		e.endInput(nil)
-	case iter.Seq2[T, error]:
+	default:
 		var err error
-		if in != nil {
-			for v, ierr := range in {
+		if in.seq2 != nil {
+			for v, ierr := range in.seq2 {
 				if ierr != nil {
 					err = ierr
 					break
@@ -601,7 +648,7 @@ func (e *engine[T, R]) call(ctx context.Context, v T) (r R, err error) {
 			g.ClearLocals()
 		}
 		if p := recover(); p != nil {
-			err = panicError(p)
+			err = panicerr.From(p)
 		}
 	}()
 	return e.fn(ctx, v)

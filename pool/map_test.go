@@ -229,7 +229,14 @@ func TestMaxUnread(t *testing.T) {
 			})
 		}
 	}
-	assert.PanicsWithValue(t, "pool: MaxUnread(0): must be at least 1", func() { pool.MaxUnread(0) })
+	assert.NotPanics(t, func() { pool.MaxUnread(0) }, "the function that takes the option reports it")
+	run(t, func(ctx context.Context) error {
+		p := pool.New(1)
+		fn := func(_ context.Context, x int) (int, error) { return x, nil }
+		assert.PanicsWithError(t, "pool: MaxUnread(0): must be at least 1", func() { pool.IMap(ctx, p, []int{1}, fn, pool.MaxUnread(0)) }, "at the call, not when iterated")
+		assert.PanicsWithError(t, "pool: MaxUnread(-1): must be at least 1", func() { pool.IMapUnordered(ctx, p, []int{1}, fn, pool.MaxUnread(-1)) })
+		return nil
+	})
 }
 
 // gevent items 37 and 35: an input that makes cooperative calls (here a
@@ -520,10 +527,8 @@ func TestMapCancelAndBreak(t *testing.T) {
 func TestMapSharesThePool(t *testing.T) {
 	run(t, func(ctx context.Context) error {
 		p := pool.New(3)
-		_, err := pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
-		require.NoError(t, err)
-		_, err = pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
-		require.NoError(t, err)
+		pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
+		pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
 		var tr tracker
 		start := time.Now()
 		out, err := pool.Map(ctx, p, []int{1, 2, 3, 4}, func(ctx context.Context, x int) (int, error) {
@@ -754,6 +759,91 @@ func TestMapItemsDoNotShareLocals(t *testing.T) {
 		})
 		require.NoError(t, err)
 		assert.Equal(t, []any{nil, nil, nil}, seen)
+		return nil
+	})
+}
+
+// ints is a named slice type, which Source accepts as it is.
+type ints []int
+
+// intSeq is a named iterator type.
+type intSeq func(yield func(int) bool)
+
+// intSeq2 is a named iterator type with errors.
+type intSeq2 func(yield func(int, error) bool)
+
+// Map, IMap and IMapUnordered take any slice type and any func shaped like
+// iter.Seq or iter.Seq2[T, error], named or not, without a conversion.
+func TestMapInputShapes(t *testing.T) {
+	in := []int{1, 2, 3, 4}
+	want := []int{1, 4, 9, 16}
+	lit := func(yield func(int) bool) {
+		for _, x := range in {
+			if !yield(x) {
+				return
+			}
+		}
+	}
+	lit2 := func(yield func(int, error) bool) {
+		for _, x := range in {
+			if !yield(x, nil) {
+				return
+			}
+		}
+	}
+	sq := func(_ context.Context, x int) (int, error) { return x * x, nil }
+	run(t, func(ctx context.Context) error {
+		p := pool.New(2)
+		check := func(name string, got []int, err error) {
+			t.Helper()
+			require.NoError(t, err, name)
+			assert.Equal(t, want, got, name)
+		}
+		collect := func(seq iter.Seq2[int, error]) ([]int, error) {
+			var out []int
+			for v, err := range seq {
+				if err != nil {
+					return out, err
+				}
+				out = append(out, v)
+			}
+			return out, nil
+		}
+		got, err := pool.Map(ctx, p, ints(in), sq)
+		check("named slice", got, err)
+		got, err = pool.Map(ctx, p, lit, sq)
+		check("func literal", got, err)
+		got, err = pool.Map(ctx, p, lit2, sq)
+		check("func literal with errors", got, err)
+		got, err = pool.Map(ctx, p, intSeq(lit), sq)
+		check("named func type", got, err)
+		got, err = pool.Map(ctx, p, intSeq2(lit2), sq)
+		check("named func type with errors", got, err)
+		bad := errors.New("bad input")
+		_, err = pool.Map(ctx, p, intSeq2(func(yield func(int, error) bool) { yield(0, bad) }), sq)
+		require.ErrorIs(t, err, bad, "a named iter.Seq2 shape still ends at its error")
+		got, err = pool.Map(ctx, p, slices.Values(in), sq)
+		check("iter.Seq", got, err)
+		got, err = pool.Map(ctx, p, seq2Of(in), sq)
+		check("iter.Seq2", got, err)
+		got, err = pool.Map(ctx, p, in, sq)
+		check("slice", got, err)
+		got, err = collect(pool.IMap(ctx, p, ints(in), sq))
+		check("IMap named slice", got, err)
+		got, err = collect(pool.IMap(ctx, p, lit, sq))
+		check("IMap func literal", got, err)
+		got, err = collect(pool.IMapUnordered(ctx, p, lit, sq))
+		require.NoError(t, err)
+		assert.ElementsMatch(t, want, got, "IMapUnordered func literal")
+
+		var nilInts ints
+		got, err = pool.Map(ctx, p, nilInts, sq)
+		require.NoError(t, err)
+		assert.Empty(t, got, "a nil named slice is empty")
+		var nilSeq intSeq
+		got, err = pool.Map(ctx, p, nilSeq, sq)
+		require.NoError(t, err)
+		assert.Empty(t, got, "a nil named iterator is empty")
 		return nil
 	})
 }

@@ -11,9 +11,10 @@ import (
 	"github.com/gevent-go/gevent/spawn"
 )
 
-// ErrPoolFull is matched (errors.Is) by the error of an Add or Spawn that
-// found no free slot: at once for TryAdd, or when ctx ended first for Add,
-// Spawn and Apply (then the error matches ctx's cause too). gevent's PoolFull.
+// ErrPoolFull is matched (errors.Is) by the error of a call that found no
+// free slot: at once for TryAdd, or when ctx ended first for Add and Apply,
+// and for the greenlet that Spawn or Go return then (the error matches ctx's
+// cause too). gevent's PoolFull.
 var ErrPoolFull = errors.New("pool: pool is full")
 
 func fullError(cause error) error { return fmt.Errorf("%w (%w)", ErrPoolFull, cause) }
@@ -52,7 +53,8 @@ func (gr *Group) Add(g spawn.Handle) { _ = gr.addFree(g) }
 // pool is full; a slot frees when its member's greenlet ends or is
 // discarded. gevent's gevent.pool.Pool.
 //
-// Create pools with New. A Pool is safe for concurrent use.
+// The zero value is not a pool (it has no size): create pools with New. A
+// Pool is safe for concurrent use.
 type Pool struct{ set }
 
 // New returns a pool of size slots. Size 0 makes a pool in which nothing can

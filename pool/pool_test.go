@@ -58,10 +58,11 @@ func TestApply(t *testing.T) {
 		var pe *hub.PanicError
 		require.ErrorAs(t, err, &pe)
 		assert.Equal(t, "oops", pe.Value)
+		assert.Contains(t, string(pe.Stack), "pool_test.go")
 
 		var evt hub.Event
 		var log []string
-		done, err := pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
+		done := pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
 			log = append(log, "cons1")
 			if evt.Wait(ctx) != nil {
 				return 0, context.Cause(ctx)
@@ -69,7 +70,6 @@ func TestApply(t *testing.T) {
 			log = append(log, "cons2")
 			return 0, nil
 		})
-		require.NoError(t, err)
 		pool.ApplyAsync(ctx, p, func(ctx context.Context) (int, error) {
 			if err := hub.Sleep(ctx, time.Millisecond); err != nil {
 				return 0, err
@@ -124,8 +124,7 @@ func TestFreeCountAndApplyAsync(t *testing.T) {
 		p := pool.New(2)
 		assert.Equal(t, 2, p.FreeCount())
 		var r []int
-		first, err := pool.Spawn(ctx, p, func(context.Context) (int, error) { r = append(r, 1); return 0, nil })
-		require.NoError(t, err)
+		first := pool.Spawn(ctx, p, func(context.Context) (int, error) { r = append(r, 1); return 0, nil })
 		assert.Equal(t, 1, p.FreeCount())
 		require.NoError(t, first.Join(ctx))
 		assert.Equal(t, []int{1}, r)
@@ -164,8 +163,7 @@ func TestDiscardAndCrash(t *testing.T) {
 	boom := errors.New("crash")
 	log := run(t, func(ctx context.Context) error {
 		p := pool.New(1)
-		first, err := pool.Spawn(ctx, p, sleeper(time.Hour))
-		require.NoError(t, err)
+		first := pool.Spawn(ctx, p, sleeper(time.Hour))
 		p.Discard(first)
 		assert.Equal(t, 0, p.Len())
 		assert.Equal(t, 1, p.FreeCount())
@@ -173,15 +171,13 @@ func TestDiscardAndCrash(t *testing.T) {
 		require.NoError(t, first.Kill(ctx, nil))
 		assert.Equal(t, 1, p.FreeCount(), "the discarded member's death frees nothing more")
 
-		crashed, err := pool.Spawn(ctx, p, func(context.Context) (int, error) { return 0, boom })
-		require.NoError(t, err)
-		_, err = crashed.Get(ctx)
+		crashed := pool.Spawn(ctx, p, func(context.Context) (int, error) { return 0, boom })
+		_, err := crashed.Get(ctx)
 		assert.Same(t, boom, err)
 		require.NoError(t, hub.Yield(ctx))
 		assert.Equal(t, 1, p.FreeCount())
 
-		joined, err := pool.Spawn(ctx, p, func(context.Context) (int, error) { return 0, boom })
-		require.NoError(t, err)
+		joined := pool.Spawn(ctx, p, func(context.Context) (int, error) { return 0, boom })
 		require.NoError(t, joined.Join(ctx)) // Join does not hand the error over
 		return nil
 	})
@@ -219,13 +215,26 @@ func TestAddFull(t *testing.T) {
 
 		assert.ErrorIs(t, p.TryAdd(second), pool.ErrPoolFull)
 
-		// Spawn on the full pool with a deadline: fn never runs.
+		// Spawn on the full pool with a deadline: fn never runs, and the
+		// greenlet has ended already, with ErrPoolFull and the ctx's cause.
 		ran := false
+		linked := false
+		start = time.Now()
 		tctx, cancel = context.WithTimeout(ctx, 50*time.Millisecond)
-		g, err := pool.Spawn(tctx, p, func(context.Context) (int, error) { ran = true; return 0, nil })
+		g := pool.Spawn(tctx, p, func(context.Context) (int, error) { ran = true; return 0, nil }, spawn.WithName("refused"))
 		cancel()
-		assert.Nil(t, g)
+		assert.Equal(t, 50*time.Millisecond, time.Since(start))
+		assert.True(t, g.Ready(), "ended before Spawn returns")
+		assert.False(t, g.Started())
+		assert.Equal(t, "refused", g.Name())
+		assert.ErrorIs(t, g.Err(), pool.ErrPoolFull)
+		assert.ErrorIs(t, g.Err(), context.DeadlineExceeded)
+		g.Link(func(*spawn.Greenlet[int]) { linked = true })
+		assert.True(t, linked, "a link added now fires at once")
+		_, err = g.Get(ctx)
 		assert.ErrorIs(t, err, pool.ErrPoolFull)
+		assert.False(t, p.Contains(g))
+		assert.Equal(t, 1, p.Len())
 		require.NoError(t, hub.Yield(ctx))
 		assert.False(t, ran)
 
@@ -260,16 +269,15 @@ func TestSizes(t *testing.T) {
 		assert.Equal(t, 10*time.Millisecond, time.Since(start))
 
 		tctx, cancel = context.WithTimeout(ctx, 10*time.Millisecond)
-		_, err = pool.Spawn(tctx, p, sleeper(0))
+		g := pool.Go(tctx, p, func(context.Context) error { return nil })
 		cancel()
-		assert.ErrorIs(t, err, pool.ErrPoolFull)
+		assert.ErrorIs(t, g.Err(), pool.ErrPoolFull)
 
 		u := pool.New(pool.Unbounded)
 		assert.Equal(t, pool.Unbounded, u.Size())
 		assert.False(t, u.Full())
 		for range 100 {
-			_, err := pool.Spawn(ctx, u, sleeper(time.Millisecond))
-			require.NoError(t, err)
+			pool.Spawn(ctx, u, sleeper(time.Millisecond))
 		}
 		assert.Equal(t, 100, u.Len())
 		assert.Equal(t, pool.Unbounded-100, u.FreeCount())
@@ -280,8 +288,7 @@ func TestSizes(t *testing.T) {
 
 		// WaitAvailable on a busy pool returns once a slot frees.
 		b := pool.New(1)
-		_, err = pool.Spawn(ctx, b, sleeper(30*time.Millisecond))
-		require.NoError(t, err)
+		pool.Spawn(ctx, b, sleeper(30*time.Millisecond))
 		start = time.Now()
 		n, err = b.WaitAvailable(ctx)
 		require.NoError(t, err)
@@ -301,16 +308,14 @@ func TestSpawnBlocksAndJoin(t *testing.T) {
 		require.NoError(t, p.Join(ctx), "an empty pool joins at once")
 		assert.Equal(t, 0, p.Len())
 		start := time.Now()
-		_, err := pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
-		require.NoError(t, err)
+		pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
 		assert.Equal(t, 1, p.Len())
-		_, err = pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
-		require.NoError(t, err)
+		pool.Spawn(ctx, p, sleeper(100*time.Millisecond))
 		assert.Equal(t, 100*time.Millisecond, time.Since(start), "the second spawn waited for the first")
 		assert.Equal(t, 1, p.Len())
 
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
-		err = p.Join(tctx)
+		err := p.Join(tctx)
 		cancel()
 		assert.ErrorIs(t, err, context.DeadlineExceeded)
 		require.NoError(t, p.Join(ctx))
@@ -325,19 +330,17 @@ func TestSpawnBlocksAndJoin(t *testing.T) {
 func TestSlotsFIFO(t *testing.T) {
 	run(t, func(ctx context.Context) error {
 		p := pool.New(1)
-		_, err := pool.Spawn(ctx, p, sleeper(10*time.Millisecond))
-		require.NoError(t, err)
+		pool.Spawn(ctx, p, sleeper(10*time.Millisecond))
 		var order []int
 		var spawners []*spawn.Greenlet[int]
 		for i := range 5 {
 			spawners = append(spawners, spawn.Spawn(ctx, func(ctx context.Context) (int, error) {
-				_, err := pool.Spawn(ctx, p, func(context.Context) (int, error) { order = append(order, i); return 0, nil })
-				return 0, err
+				return 0, pool.Spawn(ctx, p, func(context.Context) (int, error) { order = append(order, i); return 0, nil }).Err()
 			}))
 		}
 		require.NoError(t, hub.Yield(ctx)) // all five are queued now
 		assert.ErrorIs(t, p.TryAdd(spawn.New(ctx, sleeper(0))), pool.ErrPoolFull)
-		_, err = spawn.JoinAll(ctx, spawners)
+		_, err := spawn.JoinAll(ctx, spawners)
 		require.NoError(t, err)
 		require.NoError(t, p.Join(ctx))
 		assert.Equal(t, []int{0, 1, 2, 3, 4}, order)
@@ -352,12 +355,10 @@ func TestGroup(t *testing.T) {
 	run(t, func(ctx context.Context) error {
 		var g pool.Group // the zero value is ready to use
 		assert.Equal(t, 0, g.Len())
-		short, err := pool.Spawn(ctx, &g, func(ctx context.Context) (int, error) {
+		short := pool.Spawn(ctx, &g, func(ctx context.Context) (int, error) {
 			return 0, errors.Join(hub.Sleep(ctx, 10*time.Millisecond), boom)
 		})
-		require.NoError(t, err)
-		long, err := pool.Spawn(ctx, &g, sleeper(50*time.Millisecond))
-		require.NoError(t, err)
+		long := pool.Spawn(ctx, &g, sleeper(50*time.Millisecond))
 		outside := spawn.Spawn(ctx, sleeper(time.Hour))
 		g.Add(outside)
 		g.Add(outside)
@@ -371,13 +372,13 @@ func TestGroup(t *testing.T) {
 		g.Discard(outside)
 		outside.KillAsync(nil)
 		start := time.Now()
-		err = g.Join(ctx, pool.RaiseError())
+		err := g.Join(ctx, spawn.RaiseError())
 		assert.ErrorIs(t, err, boom)
 		assert.Equal(t, 50*time.Millisecond, time.Since(start), "waited for the longest member")
 		assert.True(t, long.Ready())
 		assert.Equal(t, 0, g.Len())
 		assert.False(t, g.Contains(short))
-		require.NoError(t, g.Join(ctx, pool.RaiseError()), "members gone before the call are not checked")
+		require.NoError(t, g.Join(ctx, spawn.RaiseError()), "members gone before the call are not checked")
 
 		// A dead greenlet added drops out at once.
 		dead := spawn.Spawn(ctx, sleeper(0))
@@ -386,6 +387,10 @@ func TestGroup(t *testing.T) {
 		assert.Equal(t, 0, g.Len())
 		assert.Panics(t, func() { g.Add(nil) })
 		assert.Panics(t, func() { g.Add((*spawn.Greenlet[int])(nil)) })
+		assert.False(t, g.Contains((*spawn.Greenlet[int])(nil)))
+		assert.False(t, g.Contains(nil))
+		assert.NotPanics(t, func() { g.Discard((*spawn.Greenlet[int])(nil)) })
+		assert.Nil(t, (*spawn.Greenlet[int])(nil).G())
 		return nil
 	})
 }
@@ -398,11 +403,10 @@ func TestKill(t *testing.T) {
 		p := pool.New(10)
 		var deaths int
 		for range 5 {
-			_, err := pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
+			pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
 				defer func() { deaths++ }()
 				return 0, hub.Sleep(ctx, time.Hour)
 			})
-			require.NoError(t, err)
 		}
 		require.NoError(t, hub.Yield(ctx)) // let them start
 		start := time.Now()
@@ -414,7 +418,7 @@ func TestKill(t *testing.T) {
 
 		// KillAsync, and kills delivered once.
 		var kills int
-		g, err := pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
+		g := pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
 			for {
 				func() {
 					defer func() {
@@ -431,7 +435,6 @@ func TestKill(t *testing.T) {
 				}
 			}
 		})
-		require.NoError(t, err)
 		require.NoError(t, hub.Yield(ctx))
 		p.KillOneAsync(g, nil)
 		p.KillOneAsync(g, nil)
@@ -440,7 +443,7 @@ func TestKill(t *testing.T) {
 		require.NoError(t, hub.Yield(ctx))
 		assert.Equal(t, 1, kills)
 		tctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
-		err = p.Kill(tctx, nil)
+		err := p.Kill(tctx, nil)
 		cancel()
 		assert.ErrorIs(t, err, context.DeadlineExceeded, "the member refuses to die for 20ms")
 		assert.Equal(t, 1, p.Len())
@@ -458,8 +461,7 @@ func TestKill(t *testing.T) {
 
 		// Members that never started never run.
 		ran := false
-		_, err = pool.Spawn(ctx, p, func(context.Context) (int, error) { ran = true; return 0, nil })
-		require.NoError(t, err)
+		pool.Spawn(ctx, p, func(context.Context) (int, error) { ran = true; return 0, nil })
 		require.NoError(t, p.Kill(ctx, nil))
 		require.NoError(t, hub.Yield(ctx))
 		assert.False(t, ran)
@@ -472,15 +474,13 @@ func TestKill(t *testing.T) {
 func TestKillFromMember(t *testing.T) {
 	run(t, func(ctx context.Context) error {
 		p := pool.New(3)
-		other, err := pool.Spawn(ctx, p, sleeper(time.Hour))
-		require.NoError(t, err)
+		other := pool.Spawn(ctx, p, sleeper(time.Hour))
 		var sawOtherDead bool
-		killer, err := pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
+		killer := pool.Spawn(ctx, p, func(ctx context.Context) (int, error) {
 			err := p.Kill(ctx, nil)
 			sawOtherDead = other.Ready()
 			return 1, err // not reached: the kill lands in Kill
 		})
-		require.NoError(t, err)
 		v, err := killer.Get(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, 0, v, "killed: the default kill is a success with the zero value")
@@ -529,8 +529,7 @@ func TestSeedBoundedConcurrency(t *testing.T) {
 		spawn func(ctx context.Context, p *pool.Pool, fn func(context.Context) (int, error))
 	}{
 		{"Spawn", func(ctx context.Context, p *pool.Pool, fn func(context.Context) (int, error)) {
-			_, err := pool.Spawn(ctx, p, fn)
-			require.NoError(t, err)
+			pool.Spawn(ctx, p, fn)
 		}},
 		{"ApplyAsync", func(ctx context.Context, p *pool.Pool, fn func(context.Context) (int, error)) {
 			pool.ApplyAsync(ctx, p, fn, nil)
@@ -603,15 +602,13 @@ func TestFailureReporting(t *testing.T) {
 	}
 	log := run(t, func(ctx context.Context) error {
 		p := pool.New(2)
-		_, err := pool.Spawn(ctx, p, fail(errSpawn))
-		require.NoError(t, err)
+		pool.Spawn(ctx, p, fail(errSpawn))
 		pool.ApplyAsync(ctx, p, fail(errAsync), func(int) { t.Error("callback on failure") })
-		_, err = pool.Apply(ctx, p, fail(errApply))
+		_, err := pool.Apply(ctx, p, fail(errApply))
 		assert.ErrorIs(t, err, errApply)
 		_, err = pool.Map(ctx, p, []int{1}, func(ctx context.Context, _ int) (int, error) { return fail(errMap)(ctx) })
 		assert.ErrorIs(t, err, errMap)
-		d, err := pool.Spawn(ctx, p, fail(errDiscarded))
-		require.NoError(t, err)
+		d := pool.Spawn(ctx, p, fail(errDiscarded))
 		p.Discard(d)
 		return p.Join(ctx)
 	})
@@ -666,17 +663,101 @@ func TestApplyAsyncTimeoutAndCancel(t *testing.T) {
 func TestJoinFromMember(t *testing.T) {
 	run(t, func(ctx context.Context) error {
 		var g pool.Group
-		_, err := pool.Spawn(ctx, &g, sleeper(20*time.Millisecond))
-		require.NoError(t, err)
-		joiner, err := pool.Spawn(ctx, &g, func(ctx context.Context) (int, error) {
+		pool.Spawn(ctx, &g, sleeper(20*time.Millisecond))
+		joiner := pool.Spawn(ctx, &g, func(ctx context.Context) (int, error) {
 			start := time.Now()
 			err := g.Join(ctx)
 			return int(time.Since(start) / time.Millisecond), err
 		})
-		require.NoError(t, err)
 		v, err := joiner.Get(ctx)
 		require.NoError(t, err)
 		assert.Equal(t, 20, v)
 		return nil
 	})
+}
+
+// Join takes spawn's join options: with RaiseError it still waits for every
+// member, then returns the first failure by finishing order, which it
+// observes (the hub does not report it); JoinCount changes nothing; a ctx
+// that ends first wins.
+func TestJoinOptions(t *testing.T) {
+	first, second := errors.New("first"), errors.New("second")
+	failAfter := func(d time.Duration, err error) func(context.Context) (int, error) {
+		return func(ctx context.Context) (int, error) { return 0, errors.Join(hub.Sleep(ctx, d), err) }
+	}
+	log := run(t, func(ctx context.Context) error {
+		p := pool.New(3)
+		pool.Spawn(ctx, p, sleeper(50*time.Millisecond))
+		pool.Spawn(ctx, p, failAfter(20*time.Millisecond, second))
+		pool.Spawn(ctx, p, failAfter(10*time.Millisecond, first))
+		start := time.Now()
+		err := p.Join(ctx, spawn.RaiseError())
+		assert.ErrorIs(t, err, first, "the first to fail, not the first added")
+		assert.NotErrorIs(t, err, second)
+		assert.Equal(t, 50*time.Millisecond, time.Since(start), "waited for every member")
+		assert.Equal(t, 0, p.Len())
+
+		pool.Spawn(ctx, p, sleeper(30*time.Millisecond))
+		pool.Spawn(ctx, p, sleeper(10*time.Millisecond))
+		start = time.Now()
+		require.NoError(t, p.Join(ctx, spawn.JoinCount(1)))
+		assert.Equal(t, 30*time.Millisecond, time.Since(start), "JoinCount changes nothing")
+
+		pool.Spawn(ctx, p, failAfter(40*time.Millisecond, first))
+		tctx, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+		defer cancel()
+		start = time.Now()
+		err = p.Join(tctx, spawn.RaiseError())
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 5*time.Millisecond, time.Since(start))
+		return p.Join(ctx)
+	})
+	errs := log.All()
+	require.Len(t, errs, 2, "only the failures Join did not hand over are reported")
+	assert.ErrorIs(t, errs[0], second)
+	assert.ErrorIs(t, errs[1], first)
+}
+
+// Spawn and Go return only the greenlet. One that got no slot before ctx
+// ended never runs and has ended with ErrPoolFull and ctx's cause, whether
+// the caller is a greenlet or a plain goroutine; the hub does not report it,
+// as it is the caller's. A kill of a caller waiting for a slot lands in Spawn.
+func TestSpawnRefused(t *testing.T) {
+	log := run(t, func(ctx context.Context) error {
+		p := pool.New(1)
+		ran := false
+		g := pool.Go(ctx, p, func(ctx context.Context) error { ran = true; return hub.Sleep(ctx, time.Hour) })
+		require.NoError(t, hub.Yield(ctx))
+		assert.True(t, ran)
+		assert.NoError(t, g.Err())
+
+		// A plain goroutine.
+		done := make(chan *spawn.Greenlet[struct{}])
+		gctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+		stop := errors.New("stop")
+		go func() {
+			done <- pool.Go(hub.NewContext(gctx, hub.For(ctx)), p, func(context.Context) error { t.Error("ran"); return nil })
+		}()
+		synctest.Wait() // the goroutine waits for a slot
+		cancel(stop)
+		var refused *spawn.Greenlet[struct{}]
+		hub.Blocking(ctx, "test", func() { refused = <-done })
+		assert.True(t, refused.Ready())
+		assert.ErrorIs(t, refused.Err(), pool.ErrPoolFull)
+		assert.ErrorIs(t, refused.Err(), stop)
+
+		// A greenlet killed while it waits for a slot.
+		var inner *spawn.Greenlet[int]
+		waiter := spawn.Go(ctx, func(ctx context.Context) error {
+			inner = pool.Spawn(ctx, p, func(context.Context) (int, error) { t.Error("ran"); return 0, nil })
+			return nil
+		})
+		require.NoError(t, hub.Yield(ctx))
+		require.NoError(t, waiter.Kill(ctx, nil))
+		assert.True(t, waiter.Killed())
+		assert.Nil(t, inner, "the kill lands in Spawn")
+		assert.Equal(t, 1, p.Len())
+		return p.Kill(ctx, nil)
+	})
+	assert.Empty(t, log.All())
 }

@@ -3,7 +3,6 @@ package pool
 import (
 	"context"
 	"iter"
-	"reflect"
 	"slices"
 	"sync"
 
@@ -440,40 +439,32 @@ func (s *set) All() iter.Seq[spawn.Handle] {
 	}
 }
 
-// JoinOption modifies Join.
-type JoinOption func(*joinOptions)
-
-type joinOptions struct{ raise bool }
-
-// RaiseError makes Join return, once the set is empty, the error of the
-// first member (in the order they were added) present when Join was called
-// that failed (gevent's join(raise_error=True)). It still waits for every
-// member.
-func RaiseError() JoinOption { return func(o *joinOptions) { o.raise = true } }
-
 // Join waits until the set is empty and returns nil, or returns ctx's cause
 // if ctx ends first. Called from a member greenlet it does not wait for the
-// caller itself. It never returns a member's error unless RaiseError is
-// given. From a greenlet it is a cooperative point: a kill of the caller lands
-// here.
-func (s *set) Join(ctx context.Context, opts ...JoinOption) error {
-	var o joinOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	var present []*entry
-	if o.raise {
-		present = s.snapshot()
+// caller itself. It takes spawn's join options: with spawn.RaiseError it
+// still waits until the set is empty, then returns the error of the first
+// member present at the call to fail, by finishing order (gevent's
+// join(raise_error=True)); that failure is handed to the caller, so the hub
+// does not report it. spawn.JoinCount changes nothing: Join always waits for
+// every member. Without RaiseError it never returns a member's error. From a
+// greenlet it is a cooperative point: a kill of the caller lands here.
+func (s *set) Join(ctx context.Context, opts ...spawn.JoinOption) error {
+	var failed error
+	if len(opts) > 0 {
+		self := hub.Current(ctx)
+		// A kill of the caller lands in JoinAll; its error is ctx's cause
+		// or, with RaiseError, a member's.
+		if _, err := spawn.JoinAll(ctx, s.others(self), opts...); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			failed = err
+		}
 	}
 	if err := s.waitEmpty(ctx); err != nil {
 		return err
 	}
-	for _, e := range present {
-		if err := e.h.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
+	return failed
 }
 
 // others returns the members other than self.
@@ -556,14 +547,9 @@ func wait(ctx context.Context, w *hub.Waiter, reason string, undo func()) error 
 	return err
 }
 
-// isNil reports whether h is nil or a nil pointer in an interface.
-func isNil(h spawn.Handle) bool {
-	if h == nil {
-		return true
-	}
-	v := reflect.ValueOf(h)
-	return v.Kind() == reflect.Pointer && v.IsNil()
-}
+// isNil reports whether h is nil or a nil *spawn.Greenlet: only spawn's
+// greenlets are Handles, and their G is nil only for a nil one.
+func isNil(h spawn.Handle) bool { return h == nil || h.G() == nil }
 
 func mustHandle(h spawn.Handle) {
 	if isNil(h) {

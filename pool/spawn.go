@@ -2,29 +2,55 @@ package pool
 
 import (
 	"context"
-	"runtime/debug"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/panicerr"
 	"github.com/gevent-go/gevent/spawn"
 )
 
 // Spawn starts fn as a new member of s and returns its greenlet: gevent's
 // pool.spawn. On a full pool it first waits cooperatively, in FIFO order, for
-// a slot; if ctx ends first it returns an error matching ErrPoolFull and
-// ctx's cause, and fn never runs. On a Group it never blocks. ctx is the
-// spawn ctx, as for spawn.Spawn: cancelling it kills the greenlet. A kill of
-// the calling greenlet lands while it waits. A failure of the greenlet
-// reaches the hub's error handler (see Failures in the package
-// documentation). Spawn panics if fn is nil.
-func Spawn[T any](ctx context.Context, s Spawner, fn func(ctx context.Context) (T, error), opts ...spawn.Option) (*spawn.Greenlet[T], error) {
+// a slot; on a Group it never blocks. If ctx ends before a slot frees, fn
+// never runs: Spawn returns a greenlet that has ended already (its links have
+// fired) with an error matching ErrPoolFull and ctx's cause, which its Err
+// and Get return; that failure is the caller's, and the hub does not report
+// it. ctx is the spawn ctx, as for spawn.Spawn: cancelling it kills the
+// greenlet. A kill of the calling greenlet lands while it waits. A failure of
+// a greenlet that ran reaches the hub's error handler (see Failures in the
+// package documentation). Spawn panics if fn is nil.
+func Spawn[T any](ctx context.Context, s Spawner, fn func(ctx context.Context) (T, error), opts ...spawn.Option) *spawn.Greenlet[T] {
 	st := s.core()
 	if fn == nil {
 		panic("pool: nil function")
 	}
 	if err := st.acquire(ctx); err != nil {
-		return nil, err
+		return refused(ctx, fn, err, opts)
 	}
-	return start(ctx, st, fn, false, opts), nil
+	return start(ctx, st, fn, false, opts)
+}
+
+// Go is Spawn for a function without a value, as spawn.Go is for
+// spawn.Spawn: it blocks like Spawn, and its greenlet ends the same way when
+// ctx ends before a slot frees. Go panics if fn is nil.
+func Go(ctx context.Context, s Spawner, fn func(ctx context.Context) error, opts ...spawn.Option) *spawn.Greenlet[struct{}] {
+	if fn == nil {
+		panic("pool: nil function")
+	}
+	return Spawn(ctx, s, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, opts...)
+}
+
+// refused returns a greenlet for fn that never runs and has ended with err,
+// why it got no slot. It is created on a ctx that is not cancelled, so err
+// is the kill that ends it, and waits until it has ended on its hub (it
+// never runs, so that is a switch), unless the caller's kill cuts the wait
+// short.
+func refused[T any](ctx context.Context, fn func(context.Context) (T, error), err error, opts []spawn.Option) *spawn.Greenlet[T] {
+	bg := context.WithoutCancel(ctx)
+	g := spawn.New(bg, fn, opts...)
+	g.LinkError(func(*spawn.Greenlet[T]) {}) // the caller receives it
+	g.KillAsync(err)
+	_ = g.Join(bg)
+	return g
 }
 
 // start runs fn as a member of s holding a slot the caller acquired. With
@@ -92,17 +118,8 @@ func ApplyAsync[T any](ctx context.Context, s Spawner, fn func(ctx context.Conte
 func call[T any](ctx context.Context, fn func(context.Context) (T, error)) (v T, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = panicError(p)
+			err = panicerr.From(p)
 		}
 	}()
 	return fn(ctx)
-}
-
-// panicError is the error for a recovered panic p; the hub's kill signal is
-// re-raised, so the kill still ends the greenlet.
-func panicError(p any) error {
-	if hub.IsKill(p) {
-		panic(p)
-	}
-	return &hub.PanicError{Value: p, Stack: debug.Stack()}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/panicerr"
 )
 
 // ErrNilGreenlet is returned by operations on a nil *Greenlet.
@@ -215,10 +216,7 @@ func (gr *Greenlet[T]) fireLinks() {
 func (gr *Greenlet[T]) callLink(l link[T]) {
 	defer func() {
 		if r := recover(); r != nil {
-			if hub.IsKill(r) {
-				panic(r)
-			}
-			gr.g.Hub().ReportError(gr.g, fmt.Errorf("spawn: link of %s panicked: %w", gr.g.Name(), &hub.PanicError{Value: r}))
+			gr.g.Hub().ReportError(gr.g, fmt.Errorf("spawn: link of %s panicked: %w", gr.g.Name(), panicerr.From(r)))
 		}
 	}()
 	if l.raw != nil {
@@ -441,8 +439,14 @@ func (gr *Greenlet[T]) Name() string { return gr.g.Name() }
 // ID returns the greenlet's process-unique id.
 func (gr *Greenlet[T]) ID() uint64 { return gr.g.ID() }
 
-// G returns the hub's record of the greenlet (state, spawner, locals).
-func (gr *Greenlet[T]) G() *hub.G { return gr.g }
+// G returns the hub's record of the greenlet (state, spawner, locals), or nil
+// for a nil greenlet.
+func (gr *Greenlet[T]) G() *hub.G {
+	if gr == nil {
+		return nil
+	}
+	return gr.g
+}
 
 // Spawner returns the greenlet that spawned this one while it is alive, else nil.
 func (gr *Greenlet[T]) Spawner() *hub.G { return gr.g.Spawner() }

@@ -97,7 +97,8 @@ func (r *readyOrder) stop() {
 	}
 }
 
-// A JoinOption modifies JoinAll.
+// A JoinOption modifies JoinAll, and the Join of a pool.Group or pool.Pool
+// (which always waits for every member: there JoinCount changes nothing).
 type JoinOption interface{ applyJoin(*joinOptions) }
 
 type joinOptionFunc func(*joinOptions)
@@ -114,7 +115,8 @@ func JoinCount(n int) JoinOption { return joinOptionFunc(func(o *joinOptions) { 
 
 // RaiseError makes JoinAll return at once with the error of the first
 // greenlet to finish with an error (by finishing order); the others keep
-// running.
+// running. A pool's Join given it returns that error once the pool is empty
+// (gevent's Group.join(raise_error=True)).
 func RaiseError() JoinOption { return joinOptionFunc(func(o *joinOptions) { o.raiseError = true }) }
 
 // JoinAll waits until all of gs (or JoinCount of them) are ready and returns

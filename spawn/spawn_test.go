@@ -137,6 +137,7 @@ func TestLinkPanicsAndUnlinkMidNotify(t *testing.T) {
 		var pe *hub.PanicError
 		require.ErrorAs(t, err, &pe)
 		assert.Equal(t, fmt.Sprint("link ", i), pe.Value)
+		assert.Contains(t, string(pe.Stack), "spawn_test.go", "the stack shows the panicking link")
 	}
 }
 

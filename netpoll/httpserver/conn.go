@@ -11,7 +11,6 @@ import (
 	"math"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,6 +19,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/panicerr"
 	"github.com/gevent-go/gevent/netpoll"
 )
 
@@ -478,7 +478,7 @@ func (c *conn) runHandler(w *response) (ok bool) {
 			panic(r)
 		}
 		if r != http.ErrAbortHandler {
-			c.report(w.req, r, debug.Stack())
+			c.report(w.req, panicerr.From(r))
 		}
 		if !w.sent && !c.hijacked && r != http.ErrAbortHandler {
 			w.internalError()
@@ -490,9 +490,8 @@ func (c *conn) runHandler(w *response) (ok bool) {
 }
 
 // report hands a handler's panic to the hub's error handler.
-func (c *conn) report(req *http.Request, v any, stack []byte) {
-	err := fmt.Errorf("httpserver: panic serving %s %s for %s: %w", req.Method, req.URL.RequestURI(), c.remote,
-		&hub.PanicError{Value: v, Stack: stack})
+func (c *conn) report(req *http.Request, perr *hub.PanicError) {
+	err := fmt.Errorf("httpserver: panic serving %s %s for %s: %w", req.Method, req.URL.RequestURI(), c.remote, perr)
 	if c.g != nil {
 		c.g.Hub().ReportError(c.g, err)
 		return

@@ -294,11 +294,7 @@ func (s *Server) spawn(ctx context.Context, fn func(ctx context.Context)) error 
 	hs := *s.hubs.Load()
 	h := hs[(s.next.Add(1)-1)%uint64(len(hs))]
 	if s.cfg.pool != nil {
-		_, err := pool.Spawn(hub.NewContext(ctx, h), s.cfg.pool, func(ctx context.Context) (struct{}, error) {
-			fn(ctx)
-			return struct{}{}, nil
-		}, spawn.WithName("httpserver.conn"))
-		return err
+		return pool.Go(hub.NewContext(ctx, h), s.cfg.pool, func(ctx context.Context) error { fn(ctx); return nil }, spawn.WithName("httpserver.conn")).Err()
 	}
 	g := h.Spawn(ctx, hub.Task{
 		Name: "httpserver.conn",

@@ -130,7 +130,7 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 			_ = urls.TaskDone()
 			continue
 		}
-		if _, err := pool.Spawn(wctx, p, visit(j), spawn.WithName("fetch "+j.key)); err != nil {
+		if err := pool.Spawn(wctx, p, visit(j), spawn.WithName("fetch "+j.key)).Err(); err != nil {
 			return err
 		}
 	}
