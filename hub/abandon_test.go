@@ -181,7 +181,7 @@ func blockers() map[string]func() blocker {
 	}
 }
 
-func checkEmptyLists[T any](t *testing.T, q *qcore[T]) {
+func checkEmptyLists[T any, K zeroKind](t *testing.T, q *qcore[T, K]) {
 	t.Helper()
 	if g, p, k := q.counts(); g+p+k != 0 {
 		t.Errorf("left in wait lists: %d getters, %d putters, %d peekers", g, p, k)

@@ -205,7 +205,12 @@ func TestWaitOtherHubIsCooperative(t *testing.T) {
 func TestTimersDeadlineOrderUnderLoad(t *testing.T) {
 	h := newHub(t, WithMonitor(0, nil))
 	const early, late = 3000, 50
-	const gap = 5 * time.Millisecond
+	// gap: Sleep is relative, so an OS stall between a sleeper's
+	// time.Until and its timer entry moves its deadline by the stall (seen
+	// at 5 ms on a loaded machine); 20 ms makes that rare, while 3000
+	// wake-ups still take about that long under -race, so the old bug
+	// (overlapping firings) would still show.
+	const gap = 20 * time.Millisecond
 	var order []int // 0 = due at T, 1 = due at T+gap
 	run(t, h, func(ctx context.Context) error {
 		// T is far enough ahead for a loaded machine to start every sleeper

@@ -100,6 +100,16 @@
 // log/slog by default). Stop kills what is left, waits until its ctx's
 // deadline at most, and reports the greenlets it killed in one line.
 //
+// # Zero values and constructors
+//
+// One rule: a type works at its zero value unless its behaviour needs a
+// parameter. Event, AsyncResult, Lock, RLock, Semaphore (with no permits),
+// Channel and Queue (unbounded FIFO, as gevent's Queue()) are ready to use as
+// declared; NewQueue with a capacity, NewLifoQueue and NewPriorityQueue make
+// the other queues, NewSemaphore and NewBoundedSemaphore take the permits,
+// New takes the hub's options. The same holds in pool (a zero Group is
+// empty; a Pool needs its size) and local (a zero Local is unset).
+//
 // # Differences from gevent
 //
 //   - Identity travels in the ctx (Go has no greenlet-local "current"); a

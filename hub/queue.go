@@ -28,10 +28,23 @@ var (
 type qkind uint8
 
 const (
-	qZero       qkind = iota // not made by a constructor
+	qZero       qkind = iota // a zero value, not used yet: see lock
 	qBuffered                // Queue: buf holds items
 	qRendezvous              // Channel: no buffer, putters meet getters
 )
+
+// zeroKind is qcore's type parameter K: what a zero value becomes on first
+// use (an unbounded FIFO Queue, or a Channel). It lives in the type so that
+// the zero values need no constructor and cost nothing at run time.
+type zeroKind interface{ zeroKind() qkind }
+
+type (
+	queueKind struct{}
+	chanKind  struct{}
+)
+
+func (queueKind) zeroKind() qkind { return qBuffered }
+func (chanKind) zeroKind() qkind  { return qRendezvous }
 
 // qcore is the machinery shared by Queue and Channel. Its invariants, under
 // mu: getters wait only while the buffer is empty (a put hands its item
@@ -39,7 +52,7 @@ const (
 // full (a get moves the first live putter's item into the freed slot), or,
 // on a Channel, while no getter waits. So every waiter is served FIFO, and a
 // new caller never overtakes one that is already blocked.
-type qcore[T any] struct {
+type qcore[T any, K zeroKind] struct {
 	mu         sync.Mutex
 	kind       qkind
 	buf        store[T] // nil on a Channel
@@ -55,11 +68,23 @@ type qcore[T any] struct {
 	idle       Event // raised while unfinished == 0 (Queue only)
 }
 
-func (q *qcore[T]) lock() {
+func (q *qcore[T, K]) lock() {
 	q.mu.Lock()
 	if q.kind == qZero {
-		q.mu.Unlock()
-		panic("hub: use of a zero Queue or Channel; create it with NewQueue (or a sibling) or NewChannel")
+		q.initZeroLocked()
+	}
+}
+
+// initZeroLocked makes a zero value what K says on its first use: an
+// unbounded FIFO Queue (NewQueue(0)) or a Channel (NewChannel).
+func (q *qcore[T, K]) initZeroLocked() {
+	var k K
+	q.kind = k.zeroKind()
+	if q.kind == qBuffered {
+		q.fifo = &fifo[T]{}
+		q.buf = q.fifo
+		q.limit = math.MaxInt
+		q.idle.Set()
 	}
 }
 
@@ -71,18 +96,18 @@ func (q *qcore[T]) lock() {
 // cooperative point and a kill lands there; on a Channel, Put also yields
 // after handing v to a waiting getter, so the getter runs first (gevent's
 // Channel).
-func (q *qcore[T]) Put(ctx context.Context, v T) error {
+func (q *qcore[T, K]) Put(ctx context.Context, v T) error {
 	return q.put(ctx, v, true)
 }
 
 // TryPut adds v if that needs no waiting, else returns ErrFull (on a
 // Channel: unless a getter is waiting). It returns ErrQueueShutDown after a
 // shutdown. It never blocks or yields.
-func (q *qcore[T]) TryPut(v T) error {
+func (q *qcore[T, K]) TryPut(v T) error {
 	return q.put(context.Background(), v, false)
 }
 
-func (q *qcore[T]) put(ctx context.Context, v T, wait bool) error {
+func (q *qcore[T, K]) put(ctx context.Context, v T, wait bool) error {
 	q.lock()
 	if q.shut {
 		q.mu.Unlock()
@@ -126,18 +151,18 @@ func (q *qcore[T]) put(ctx context.Context, v T, wait bool) error {
 // it has taken nothing. A get that can proceed at once does so whatever
 // ctx's state. From a greenlet a blocking Get is a cooperative point and a
 // kill lands there.
-func (q *qcore[T]) Get(ctx context.Context) (T, error) {
+func (q *qcore[T, K]) Get(ctx context.Context) (T, error) {
 	return q.get(ctx, true)
 }
 
 // TryGet removes and returns the next item if there is one (on a Channel:
 // if a putter is waiting), else returns ErrEmpty, or ErrQueueShutDown once
 // the queue is shut down and empty. It never blocks.
-func (q *qcore[T]) TryGet() (T, error) {
+func (q *qcore[T, K]) TryGet() (T, error) {
 	return q.get(context.Background(), false)
 }
 
-func (q *qcore[T]) get(ctx context.Context, wait bool) (T, error) {
+func (q *qcore[T, K]) get(ctx context.Context, wait bool) (T, error) {
 	var zero T
 	q.lock()
 	if q.n > 0 {
@@ -179,7 +204,7 @@ func (q *qcore[T]) get(ctx context.Context, wait bool) (T, error) {
 // All returns an iterator over the items as Get returns them, for use with
 // range. It ends when the queue is shut down and drained, or when ctx is done
 // (check ctx.Err to tell the two apart). A kill lands in it as in Get.
-func (q *qcore[T]) All(ctx context.Context) iter.Seq[T] {
+func (q *qcore[T, K]) All(ctx context.Context) iter.Seq[T] {
 	return func(yield func(T) bool) {
 		for {
 			v, err := q.Get(ctx)
@@ -196,9 +221,9 @@ func (q *qcore[T]) All(ctx context.Context) iter.Seq[T] {
 // queue; once it is empty, gets fail with ErrQueueShutDown, including the
 // blocked ones, and All ends. Shutdown never blocks; calling it again does
 // nothing more.
-func (q *qcore[T]) Shutdown() { q.shutdown(false) }
+func (q *qcore[T, K]) Shutdown() { q.shutdown(false) }
 
-func (q *qcore[T]) shutdown(immediate bool) []T {
+func (q *qcore[T, K]) shutdown(immediate bool) []T {
 	q.lock()
 	defer q.fireSubs()
 	q.shut = true
@@ -220,7 +245,7 @@ func (q *qcore[T]) shutdown(immediate bool) []T {
 
 // pushLocked adds an item to the buffer, which has room, and counts it as
 // an unfinished task.
-func (q *qcore[T]) pushLocked(v T) {
+func (q *qcore[T, K]) pushLocked(v T) {
 	if q.fifo != nil {
 		q.fifo.push(v)
 	} else {
@@ -230,7 +255,7 @@ func (q *qcore[T]) pushLocked(v T) {
 	q.addTaskLocked()
 }
 
-func (q *qcore[T]) addTaskLocked() {
+func (q *qcore[T, K]) addTaskLocked() {
 	q.unfinished++
 	if q.unfinished == 1 {
 		q.idle.Clear()
@@ -248,10 +273,11 @@ func (q *qcore[T]) addTaskLocked() {
 // done; Join waits for the count to reach zero (gevent's JoinableQueue).
 // Shutdown and ShutdownNow end a Queue's life.
 //
-// The zero Queue is not usable; create Queues with the constructors. A Queue
-// must not be copied after first use.
+// The zero Queue is an empty, unbounded FIFO queue, the same as NewQueue(0);
+// the constructors make the other kinds and bounded queues. A Queue must not
+// be copied after first use.
 type Queue[T any] struct {
-	qcore[T]
+	qcore[T, queueKind]
 }
 
 // NewQueue returns an empty FIFO queue that holds at most capacity items;
@@ -288,7 +314,7 @@ func newQueue[T any](capacity int, buf store[T]) *Queue[T] {
 	if capacity < 0 {
 		panic(fmt.Sprintf("hub: negative queue capacity %d", capacity))
 	}
-	q := &Queue[T]{qcore[T]{kind: qBuffered, buf: buf, limit: capacity}}
+	q := &Queue[T]{qcore[T, queueKind]{kind: qBuffered, buf: buf, limit: capacity}}
 	q.fifo, _ = buf.(*fifo[T])
 	if capacity == 0 {
 		q.limit = math.MaxInt
@@ -392,13 +418,13 @@ func (q *Queue[T]) ShutdownNow() []T { return q.shutdown(true) }
 // and by plain goroutines; from a greenlet it parks only that greenlet, so
 // unlike a plain Go channel it cannot deadlock two greenlets of one hub.
 //
-// The zero Channel is not usable; create one with NewChannel. A Channel must
-// not be copied after first use.
+// The zero Channel is ready to use. A Channel must not be copied after first
+// use.
 type Channel[T any] struct {
-	qcore[T]
+	qcore[T, chanKind]
 }
 
-// NewChannel returns a Channel.
+// NewChannel returns a Channel, the same as new(Channel[T]).
 func NewChannel[T any]() *Channel[T] {
-	return &Channel[T]{qcore[T]{kind: qRendezvous}}
+	return &Channel[T]{qcore[T, chanKind]{kind: qRendezvous}}
 }

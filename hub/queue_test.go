@@ -10,6 +10,9 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // testQueue is what Queue and Channel have in common.
@@ -22,7 +25,7 @@ type testQueue interface {
 }
 
 // counts returns the lengths of q's wait lists.
-func (q *qcore[T]) counts() (getters, putters, peekers int) {
+func (q *qcore[T, K]) counts() (getters, putters, peekers int) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	return q.getters.n, q.putters.n, q.peekers.n
@@ -631,8 +634,7 @@ func TestQueuePuttersFIFO(t *testing.T) {
 	})
 }
 
-// Bad input: a negative capacity and a nil cmp panic with a hub: message; so
-// does the use of a zero Queue.
+// Bad input: a negative capacity and a nil cmp panic with a hub: message.
 func TestQueueBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -643,8 +645,6 @@ func TestQueueBadInput(t *testing.T) {
 		{"negative lifo capacity", func() { NewLifoQueue[int](-2) }, "hub: negative queue capacity -2"},
 		{"negative priority capacity", func() { NewPriorityQueue[int](-3) }, "hub: negative queue capacity -3"},
 		{"nil cmp", func() { NewPriorityQueueFunc[int](0, nil) }, "hub: NewPriorityQueueFunc with a nil cmp"},
-		{"zero Queue", func() { var q Queue[int]; q.TryPut(1) }, "hub: use of a zero Queue"},
-		{"zero Channel", func() { var c Channel[int]; c.TryGet() }, "hub: use of a zero Queue or Channel"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if msg := mustPanic(t, tc.fn); !strings.HasPrefix(msg, tc.want) {
@@ -655,6 +655,40 @@ func TestQueueBadInput(t *testing.T) {
 	if NewQueue[int](0).Cap() != 0 || NewQueue[int](5).Cap() != 5 {
 		t.Error("Cap")
 	}
+}
+
+// The zero values are ready to use: a zero Queue is an unbounded, joinable
+// FIFO queue, a zero Channel a rendezvous channel.
+func TestQueueZeroValues(t *testing.T) {
+	h := newTestHub(t)
+	var q Queue[int]
+	var c Channel[string]
+	run(t, h, func(ctx context.Context) error {
+		require.NoError(t, q.Join(ctx), "nothing unfinished on a fresh zero queue")
+		assert.Equal(t, 0, q.Cap())
+		for i := range 1000 {
+			require.NoError(t, q.TryPut(i), "unbounded")
+		}
+		assert.Equal(t, 1000, q.Len())
+		for i := range 1000 {
+			v, err := q.Get(ctx)
+			require.NoError(t, err)
+			require.Equal(t, i, v, "FIFO")
+			require.NoError(t, q.TaskDone())
+		}
+		require.NoError(t, q.Join(ctx))
+
+		assert.ErrorIs(t, c.TryPut("x"), ErrFull, "no getter waits on a rendezvous channel")
+		got := make(chan string, 1)
+		spawn(ctx, h, "getter", func(ctx context.Context) error {
+			v, err := c.Get(ctx)
+			got <- v
+			return err
+		})
+		require.NoError(t, c.Put(ctx, "hello"))
+		assert.Equal(t, "hello", <-got)
+		return nil
+	})
 }
 
 // Many producers and consumers, greenlets and plain goroutines, on hubs with

@@ -26,4 +26,4 @@ func (q *Queue[T]) Subscribe(fn func()) (cancel func()) {
 
 // fireSubs calls the subscribers (see fire); the caller holds q.mu, which
 // it unlocks.
-func (q *qcore[T]) fireSubs() { fire(&q.mu, &q.subs) }
+func (q *qcore[T, K]) fireSubs() { fire(&q.mu, &q.subs) }

@@ -741,7 +741,7 @@ func TestSpawnRefused(t *testing.T) {
 		synctest.Wait() // the goroutine waits for a slot
 		cancel(stop)
 		var refused *spawn.Greenlet[struct{}]
-		hub.Blocking(ctx, "test", func() { refused = <-done })
+		hub.Blocking(ctx, "test", func(context.Context) error { refused = <-done; return nil })
 		assert.True(t, refused.Ready())
 		assert.ErrorIs(t, refused.Err(), pool.ErrPoolFull)
 		assert.ErrorIs(t, refused.Err(), stop)
