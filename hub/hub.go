@@ -86,30 +86,35 @@ type config struct {
 	logger      *slog.Logger
 }
 
-// Option configures a Hub.
-type Option func(*config) error
+// An Option configures a Hub; New reports an invalid one as an error.
+type Option interface{ applyHub(*config) error }
+
+// optionFunc is an Option made of a func.
+type optionFunc func(*config) error
+
+func (f optionFunc) applyHub(c *config) error { return f(c) }
 
 // WithParallelism sets P, the number of run tokens (default 1). With P = 1 the
 // hub keeps gevent's one-at-a-time contract; P > 1 lets CPU-heavy greenlets run
 // in parallel and gives that contract up. P < 1 is an error.
 func WithParallelism(p int) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		if p < 1 {
 			return fmt.Errorf("hub: parallelism %d: %w", p, errInvalid)
 		}
 		c.parallelism = p
 		return nil
-	}
+	})
 }
 
 // WithCapacity bounds the number of live (started, not finished) greenlets.
 // Greenlets beyond it wait, ready, until one ends. n <= 0 means unbounded,
 // the default.
 func WithCapacity(n int) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		c.capacity = n
 		return nil
-	}
+	})
 }
 
 // WithOffload bounds the calls in flight through Offload (default
@@ -119,7 +124,7 @@ func WithCapacity(n int) Option {
 // slot; plain goroutines are not counted. n <= 0 keeps the default. It is
 // gevent's threadpool maxsize.
 func WithOffload(offload, blocking int) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		if offload > 0 {
 			c.offload = offload
 		}
@@ -127,7 +132,7 @@ func WithOffload(offload, blocking int) Option {
 			c.blocking = blocking
 		}
 		return nil
-	}
+	})
 }
 
 // DefaultBlockingLimit is the default bound on Blocking calls in flight on a
@@ -138,35 +143,35 @@ const DefaultBlockingLimit = 10000
 // disables the monitor) and, if report is not nil, what receives its reports
 // instead of the logger. A negative threshold is an error.
 func WithMonitor(threshold time.Duration, report func(BlockedReport)) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		if threshold < 0 {
 			return fmt.Errorf("hub: monitor threshold %v: %w", threshold, ErrNegativeDuration)
 		}
 		c.threshold = threshold
 		c.onBlocked = report
 		return nil
-	}
+	})
 }
 
 // WithErrorHandler sets what receives failures nobody observed: a greenlet
 // that failed with no one joined or linked to it, a panicking link callback.
 // The default logs them through the hub's logger.
 func WithErrorHandler(f func(g *G, err error)) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		c.onError = f
 		return nil
-	}
+	})
 }
 
 // WithLogger sets the hub's logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		if l == nil {
 			return fmt.Errorf("hub: nil logger: %w", errInvalid)
 		}
 		c.logger = l
 		return nil
-	}
+	})
 }
 
 var errInvalid = errors.New("invalid argument")
@@ -176,7 +181,7 @@ func New(opts ...Option) (*Hub, error) {
 	c := config{parallelism: 1, threshold: 100 * time.Millisecond,
 		offload: runtime.GOMAXPROCS(0), blocking: DefaultBlockingLimit}
 	for _, o := range opts {
-		if err := o(&c); err != nil {
+		if err := o.applyHub(&c); err != nil {
 			return nil, err
 		}
 	}

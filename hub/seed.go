@@ -23,10 +23,10 @@ import (
 // 1 is an error) and records its schedule (see Trace). It is a testing
 // tool: the default, FIFO, is gevent's order.
 func WithSeed(seed uint64) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		c.seeded, c.seed = true, seed
 		return nil
-	}
+	})
 }
 
 // traceLen is how many switches a seeded hub keeps (the most recent).
