@@ -91,12 +91,9 @@ func (r taskRunner) Done(ctx context.Context, o Outcome) {
 // gkey is the context key under which a greenlet's ctx carries its *G.
 type gkey struct{}
 
-// G is the hub's record of one greenlet. It is also the greenlet's
-// context.Context: Value(gkey) yields the G; the cancellation a kill causes
-// lives in a context.WithCancelCause made only when somebody needs it (a
-// Done channel, a derived context, the kill's cause), so a greenlet that is
-// never watched and never killed costs no cancel context. context.Cause,
-// derived contexts and context.AfterFunc work unchanged.
+// G is the hub's record of one greenlet: its identity, state and
+// greenlet-local values. The greenlet's ctx (what its function gets) carries
+// it; Current recovers it from that ctx.
 type G struct {
 	hub    *Hub
 	runner Runner
@@ -208,15 +205,29 @@ func (g *G) ctx() context.Context {
 	return c.ctx
 }
 
+// gctx is a greenlet's context.Context: the G itself, seen through a type
+// of its own so that the context methods stay off the exported G (whose
+// Dead and Kill are about its life, not a ctx's). Converting between *G and
+// *gctx is free. Value(gkey) yields the G; the cancellation a kill causes
+// lives in a context.WithCancelCause made only when somebody needs it (a
+// Done channel, a derived context, the kill's cause), so a greenlet that is
+// never watched and never killed costs no cancel context. context.Cause,
+// derived contexts and context.AfterFunc work unchanged.
+type gctx G
+
+// ctxOf returns g's context.
+func (g *G) ctxOf() context.Context { return (*gctx)(g) }
+
 // Deadline reports no deadline: a greenlet's life is bounded by kills, and
 // a deadline of its spawn ctx kills it rather than being inherited.
-func (g *G) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c *gctx) Deadline() (time.Time, bool) { return time.Time{}, false }
 
 // Done returns a channel closed when the greenlet is killed.
-func (g *G) Done() <-chan struct{} { return g.ctx().Done() }
+func (c *gctx) Done() <-chan struct{} { return (*G)(c).ctx().Done() }
 
 // Err returns context.Canceled once the greenlet has been killed, else nil.
-func (g *G) Err() error {
+func (c *gctx) Err() error {
+	g := (*G)(c)
 	if c := g.cc.Load(); c != nil {
 		return c.ctx.Err()
 	}
@@ -230,7 +241,8 @@ func (g *G) Err() error {
 // values for everything else. Once the greenlet is killed (or its cancel
 // context exists) lookups go through the cancel context, so that
 // context.Cause finds the kill's cause.
-func (g *G) Value(key any) any {
+func (c *gctx) Value(key any) any {
+	g := (*G)(c)
 	switch key.(type) {
 	case gkey:
 		return g
@@ -247,6 +259,9 @@ func (g *G) Value(key any) any {
 }
 
 // String names the greenlet, as the standard library's contexts do.
+func (c *gctx) String() string { return (*G)(c).String() }
+
+// String names the greenlet.
 func (g *G) String() string { return "hub.G(" + g.Name() + ")" }
 
 // valuesOnly returns g's values without its cancellation, made once and
@@ -255,7 +270,7 @@ func (g *G) valuesOnly() context.Context {
 	if v := g.values.Load(); v != nil {
 		return *v
 	}
-	v := context.WithoutCancel(g)
+	v := context.WithoutCancel(g.ctxOf())
 	g.values.CompareAndSwap(nil, &v)
 	return *g.values.Load()
 }
@@ -300,6 +315,17 @@ func (g *G) Started() bool {
 
 // Killed reports whether a kill was requested for the greenlet.
 func (g *G) Killed() bool { return g.killed.Load() }
+
+// KillCause returns the cause of the kill that g received (ErrKilled for a
+// kill without one), or nil if g was never killed. It does not block.
+func (g *G) KillCause() error {
+	if !g.killed.Load() {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.cause
+}
 
 // Dead returns a channel closed once the greenlet has ended and its Task.Done
 // has returned. It does not block.

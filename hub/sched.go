@@ -148,7 +148,10 @@ func (h *Hub) registerAt(g *G, ctx context.Context, name string, r Runner) {
 	}
 	g.hub, g.runner, g.name = h, r, name
 	g.id = nextID.Add(1)
-	sp, _ := ctx.(*G)
+	sp := (*G)(nil)
+	if c, ok := ctx.(*gctx); ok {
+		sp = (*G)(c)
+	}
 	// The greenlet's ctx must not register with a cancellable spawn ctx (it
 	// would stay in the parent's children for the parent's whole life), so
 	// it gets the spawn ctx's values only; cancellation is wired separately
@@ -689,7 +692,7 @@ func (h *Hub) execute(g *G) {
 				o.Err = newPanicError(r)
 			}
 		}()
-		o.Err = g.runner.Run(g)
+		o.Err = g.runner.Run(g.ctxOf())
 	}()
 	if !o.Killed && o.Err != nil && g.killed.Load() {
 		// The function saw its ctx cancelled and returned that error: the kill
@@ -729,9 +732,9 @@ func (h *Hub) finish(g *G, o Outcome) {
 	}()
 	// Done may make cooperative calls: after a kill, with a ctx that still
 	// carries the greenlet but is not cancelled.
-	var ctx context.Context = g
+	ctx := g.ctxOf()
 	if g.killed.Load() {
-		ctx = context.WithoutCancel(g)
+		ctx = context.WithoutCancel(ctx)
 	}
 	g.runner.Done(ctx, o)
 }

@@ -137,7 +137,7 @@ func (w *Waiter) Wait(ctx context.Context, reason string) error {
 		// The greenlet's own ctx is cancelled only by a kill, and Kill wakes
 		// the parked greenlet directly; any other ctx needs a watcher, which
 		// cancels only this wait's generation (the Waiter may be reused).
-		if ctx != context.Context(g) && ctx.Done() != nil {
+		if ctx != g.ctxOf() && ctx.Done() != nil {
 			gen := w.state.Load() >> stBits
 			stop = context.AfterFunc(ctx, func() { w.cancelGen(gen) })
 		}

@@ -549,7 +549,7 @@ func (e *engine[T, R]) workerDead(w *spawn.Greenlet[struct{}]) {
 		// Killed before it ran: by a kill of the pool, a stopping hub, or
 		// the map's own stop.
 		e.spare--
-		e.stopLocked(stopped(w.G()))
+		e.stopLocked(stopped(w.G().KillCause()))
 	}
 	e.wakeLocked()
 }
@@ -563,7 +563,7 @@ func (e *engine[T, R]) work(ctx context.Context) error {
 		if !clean {
 			// A kill is unwinding the worker.
 			e.mu.Lock()
-			e.stopLocked(stopped(ctx))
+			e.stopLocked(stopped(context.Cause(ctx)))
 			e.mu.Unlock()
 		}
 	}()
@@ -596,7 +596,7 @@ func (e *engine[T, R]) work(ctx context.Context) error {
 		if ctx.Err() != nil {
 			// The map's stop, or a kill that fn swallowed. Stop first: the
 			// item's error is a consequence, not the first error.
-			e.stopLocked(stopped(ctx))
+			e.stopLocked(stopped(context.Cause(ctx)))
 			e.completeLocked(idx, r, err)
 			break
 		}
@@ -628,7 +628,7 @@ func (e *engine[T, R]) yieldLocked(ctx context.Context) bool {
 	e.mu.Lock()
 	e.yielding--
 	if ctx.Err() != nil {
-		e.stopLocked(stopped(ctx))
+		e.stopLocked(stopped(context.Cause(ctx)))
 		return false
 	}
 	return true
@@ -637,8 +637,8 @@ func (e *engine[T, R]) yieldLocked(ctx context.Context) bool {
 // stopped is the error of a map stopped because a worker's ctx (a greenlet
 // is its own ctx) was cancelled: by a kill, a stopping hub, or the caller's
 // ctx.
-func stopped(ctx context.Context) error {
-	return fmt.Errorf("pool: map stopped: %w", context.Cause(ctx))
+func stopped(cause error) error {
+	return fmt.Errorf("pool: map stopped: %w", cause)
 }
 
 func (e *engine[T, R]) call(ctx context.Context, v T) (r R, err error) {

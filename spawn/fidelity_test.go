@@ -102,12 +102,17 @@ func TestLinksOfUnstartedNeverBlockTheKiller(t *testing.T) {
 	require.NoError(t, q.Put(context.Background(), -1)) // full
 	gs := make([]*spawn.Greenlet[int], 5)
 	for i := range gs {
-		gs[i] = spawn.New(hub.NewContext(context.Background(), h), value(i))
+		var gctx context.Context
+		gs[i] = spawn.New(hub.NewContext(context.Background(), h), func(ctx context.Context) (int, error) {
+			gctx = ctx
+			return i, nil
+		})
 		gs[i].Link(func(g *spawn.Greenlet[int]) {
-			// Cooperative: waits on the hub for room, with a ctx that
-			// carries the dying greenlet without its kill.
+			// A link may block (here for room in the queue) without
+			// blocking the killer.
 			assert.True(t, g.Killed())
-			assert.NoError(t, q.Put(context.WithoutCancel(g.G()), 1))
+			assert.Nil(t, gctx, "killed before it ran")
+			assert.NoError(t, q.Put(hub.NewContext(context.Background(), h), 1))
 		})
 	}
 	start := time.Now()

@@ -322,7 +322,7 @@ func TestKillBeforeStart(t *testing.T) {
 						start(g)
 						kill(ctx, g, cause)
 						kill(ctx, g, cause) // a second kill is harmless
-						require.NoError(t, hub.Sleep(ctx, time.Millisecond))
+						require.NoError(t, g.Join(ctx))
 						assert.False(t, ran, "never runs")
 						assert.Equal(t, 1, links, "links fire exactly once")
 						assert.True(t, g.Ready())
