@@ -65,11 +65,11 @@ func startEchoServer(b *testing.B, kind string) echoServer {
 
 func startNetpollEcho(b *testing.B, p int, handler func(ctx context.Context, c *Conn)) echoServer {
 	h := hub.MustNew(hub.WithMonitor(0, nil), hub.WithParallelism(p))
-	s, err := NewStreamServer("127.0.0.1:0", handler, WithHub(h))
+	s, err := NewStreamServer("127.0.0.1:0", handler)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := s.Start(context.Background()); err != nil {
+	if err := s.Start(hub.NewContext(context.Background(), h)); err != nil {
 		b.Fatal(err)
 	}
 	return echoServer{addr: s.Addr().String(), stop: func() {

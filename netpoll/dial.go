@@ -21,7 +21,7 @@ func Dial(ctx context.Context, network, addr string, opts ...Option) (*Conn, err
 	if ctx == nil {
 		panic("netpoll: nil context")
 	}
-	cfg, err := newConfig(forDial, opts)
+	cfg, err := connConfig(opts, true)
 	if err != nil {
 		return nil, err
 	}

@@ -92,7 +92,7 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if inboundCap == 0 {
 		inboundCap = DefaultInboundCap
 	}
-	opts := []netpoll.Option{netpoll.WithHub(h), netpoll.WithInboundLimit(inboundCap)}
+	opts := []netpoll.ServerOption{netpoll.WithInboundLimit(inboundCap)}
 	if cfg.PoolSize > 0 {
 		opts = append(opts, netpoll.WithPool(pool.New(cfg.PoolSize)))
 	}
@@ -110,7 +110,7 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	}
 	srv, err := netpoll.NewStreamServer(cfg.Addr, handler(cfg.SocketBuffer), opts...)
 	if err == nil {
-		err = srv.Start(ctx)
+		err = srv.Start(hub.NewContext(ctx, h)) // the server runs on h
 	}
 	if err != nil {
 		h.Stop(context.Background())
