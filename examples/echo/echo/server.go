@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
@@ -120,7 +121,7 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 }
 
 // Addr returns the address the server listens on.
-func (s *Server) Addr() string { return s.srv.Addr().String() }
+func (s *Server) Addr() net.Addr { return s.srv.Addr() }
 
 // Stop stops the server gracefully: it stops accepting, lets the handlers
 // finish until ctx ends, kills the rest, and stops the hub. It blocks until
@@ -130,18 +131,4 @@ func (s *Server) Stop(ctx context.Context) error {
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	return errors.Join(err, s.h.Stop(hctx))
-}
-
-// Serve runs an echo server with default settings on addr until ctx ends
-// (the shape of the bench harness's echo servers), then stops it with a
-// one-second grace.
-func Serve(ctx context.Context, addr string) error {
-	s, err := Start(ctx, ServerConfig{Addr: addr})
-	if err != nil {
-		return err
-	}
-	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	return s.Stop(sctx)
 }
