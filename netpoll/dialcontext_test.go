@@ -7,25 +7,18 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/gevent-go/gevent/internal/echocheck"
 )
 
 // DialContext dials TCP with Dial (a *Conn) and other networks with the
 // standard library, from a greenlet or from a plain goroutine.
 func TestDialContext(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := echocheck.StdServer(func(c net.Conn) { _, _ = io.Copy(c, c) })
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() { defer c.Close(); _, _ = io.Copy(c, c) }()
-		}
-	}()
+	defer stop()
 	udp, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +26,7 @@ func TestDialContext(t *testing.T) {
 	defer udp.Close()
 
 	check := func(ctx context.Context) error {
-		c, err := DialContext(ctx, "tcp", ln.Addr().String())
+		c, err := DialContext(ctx, "tcp", addr)
 		if err != nil {
 			return fmt.Errorf("tcp: %w", err)
 		}
