@@ -11,6 +11,7 @@ import (
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/monkey"
+	"github.com/gevent-go/gevent/netpoll"
 	"github.com/gevent-go/gevent/spawn"
 )
 
@@ -108,5 +109,5 @@ func BenchmarkConcurrentGets(b *testing.B) {
 		}
 	}
 	b.Run("patched-greenlets", patched(nil))
-	b.Run("patched-greenlets-netpoll", patched(monkey.NetpollDial))
+	b.Run("patched-greenlets-netpoll", patched(netpoll.DialContext))
 }

@@ -6,11 +6,10 @@ import (
 	"net/netip"
 	"sync/atomic"
 	"time"
-
-	"github.com/gevent-go/gevent/netpoll"
 )
 
-// DialFunc dials like net.Dialer.DialContext. monkey calls it off any
+// DialFunc dials like net.Dialer.DialContext (netpoll.DialContext is one
+// that moves TCP connections through gnet's event loops). monkey calls it off any
 // greenlet's run token: from the transport's or the resolver's own
 // goroutines with the greenlet hidden from ctx, or from Dial inside
 // hub.Blocking while the calling greenlet is parked. So it must block the
@@ -26,18 +25,6 @@ var stdDialer = &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Seco
 // stdDial is the default DialFunc: the standard library's net, until a
 // faster dialer is measured under the crawler workload (see the package doc).
 var stdDial DialFunc = stdDialer.DialContext
-
-// NetpollDial is a DialFunc that moves TCP connections through gnet event
-// loops (netpoll.Dial) and dials everything else (DNS over UDP, unix
-// sockets) with the standard library. It is not the default: see the
-// package doc for the measurement that decided that.
-func NetpollDial(ctx context.Context, network, address string) (net.Conn, error) {
-	switch network {
-	case "tcp", "tcp4", "tcp6":
-		return netpoll.Dial(ctx, network, address)
-	}
-	return stdDialer.DialContext(ctx, network, address)
-}
 
 var dialFn atomic.Pointer[DialFunc]
 

@@ -114,18 +114,20 @@
 // # Dialing: the standard library's net or gnet
 //
 // The default dial function is the standard library's net.Dialer;
-// NetpollDial (TCP through package netpoll's gnet event loops) is the
-// alternative, and SetDialFunc switches a program either way. The standard
+// netpoll.DialContext (TCP through package netpoll's gnet event loops) is
+// the alternative, and SetDialFunc switches a program either way
+// (monkey.SetDialFunc(netpoll.DialContext)). monkey does not import
+// netpoll: the two packages sit side by side. The standard
 // library stays the default because it measured faster: all of a patched
 // transport's connection I/O already runs off the run token on the
 // transport's own goroutines, so gnet's loops only add a hop.
 // BenchmarkConcurrentGets (100 workers, GETs of a 20 ms handler on loopback,
 // 2 shared cores, 3 runs each, one process): plain goroutines 4,486 req/s,
 // patched greenlets with the standard library 4,477 req/s (1.00x), patched
-// greenlets with NetpollDial 4,324 req/s (0.96x). Under the crawler workload
+// greenlets with netpoll.DialContext 4,324 req/s (0.96x). Under the crawler workload
 // (bench/run.sh -only crawl: the crawler example's 3,001-page site, 20 ms
 // per response, concurrency 50), the standard library's dialer gave 2,266
-// pages/s and NetpollDial 2,234 (0.99x), the plain-Go crawler 2,250: the
+// pages/s and netpoll.DialContext 2,234 (0.99x), the plain-Go crawler 2,250: the
 // crawl is bound by the latency, and gnet's loops win nothing back.
 //
 // # Differences from gevent

@@ -23,7 +23,7 @@ import (
 )
 
 // TestMain stops the default hub (used by the example and the late-patch
-// test), closes idle connections and stops the gnet engine NetpollDial
+// test), closes idle connections and stops the gnet engine netpoll.DialContext
 // started before checking for leaked goroutines.
 func TestMain(m *testing.M) {
 	leaktest.Main(m, leaktest.StopDefaultHub, func(context.Context) error {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/monkey"
+	"github.com/gevent-go/gevent/netpoll"
 	"github.com/gevent-go/gevent/spawn"
 )
 
@@ -151,7 +152,7 @@ func TestPatchedRequestsAllInFlightAtOnce(t *testing.T) {
 	}
 }
 
-// With NetpollDial the transport's connections move through gnet event
+// With netpoll.DialContext the transport's connections move through gnet event
 // loops; the requests still overlap and every body arrives intact.
 func TestPatchedRequestsThroughNetpoll(t *testing.T) {
 	unpatchAtEnd(t)
@@ -159,7 +160,7 @@ func TestPatchedRequestsThroughNetpoll(t *testing.T) {
 	const n = 20
 	srv := overlapHandler(t, n, nil)
 	monkey.PatchAll()
-	prev := monkey.SetDialFunc(monkey.NetpollDial)
+	prev := monkey.SetDialFunc(netpoll.DialContext)
 	t.Cleanup(func() { monkey.SetDialFunc(prev) })
 	_, bodies := fetchAll(t, newHub(t), n, srv.URL+"/netpoll")
 	for _, b := range bodies {

@@ -27,6 +27,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/echocheck"
 )
 
 // The echo benchmarks run three servers against the same load client in the
@@ -65,11 +66,11 @@ func startEchoServer(b *testing.B, kind string) echoServer {
 
 func startNetpollEcho(b *testing.B, p int, handler func(ctx context.Context, c *Conn)) echoServer {
 	h := hub.MustNew(hub.WithMonitor(0, nil), hub.WithParallelism(p))
-	s, err := NewStreamServer("127.0.0.1:0", handler, WithHub(h))
+	s, err := NewStreamServer("127.0.0.1:0", handler)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if err := s.Start(context.Background()); err != nil {
+	if err := s.Start(hub.NewContext(context.Background(), h)); err != nil {
 		b.Fatal(err)
 	}
 	return echoServer{addr: s.Addr().String(), stop: func() {
@@ -149,41 +150,11 @@ func startGnetEcho(b *testing.B, idle bool) echoServer {
 }
 
 func startStdEcho(b *testing.B, handler func(c net.Conn)) echoServer {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := echocheck.StdServer(handler)
 	if err != nil {
 		b.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				handler(c)
-			}()
-		}
-	}()
-	return echoServer{addr: ln.Addr().String(), stop: func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-		wg.Wait()
-	}}
+	return echoServer{addr: addr, stop: stop}
 }
 
 // dialAll opens n client connections to addr.

@@ -92,7 +92,7 @@ func floodServer(t *testing.T, h *hub.Hub, release chan struct{}, results chan f
 		}
 		r.got, r.err = checkFlood(c)
 		results <- r
-	}, opts...)
+	}, serverOpts(opts)...)
 }
 
 // TestFloodingClientIsThrottled: a client that sends without end to a

@@ -57,15 +57,15 @@ const maxDatagram = 64 << 10
 // free port, see Addr) that runs handler for every datagram received, in a
 // greenlet of its own, with that greenlet's ctx, the server's socket bound
 // to it, a copy of the datagram (the handler may keep it) and its sender.
-// Options: WithHub, WithMaxHandlers and WithStopTimeout; WithPool,
+// Options: WithMaxHandlers and WithStopTimeout; WithPool,
 // WithSpawner, WithMaxConns and WithIdleTimeout are an error, and the other
 // connection options (which concern TCP) have no effect. Nothing is bound
 // until Start. A nil handler panics.
-func NewDatagramServer(addr string, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...Option) (*DatagramServer, error) {
+func NewDatagramServer(addr string, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...ServerOption) (*DatagramServer, error) {
 	if handler == nil {
 		panic("netpoll: nil handler")
 	}
-	cfg, err := newConfig(forServer, opts)
+	cfg, err := serverConfig(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -76,13 +76,14 @@ func NewDatagramServer(addr string, handler func(ctx context.Context, c *PacketC
 }
 
 // Start binds the address and starts reading, on a goroutine of the
-// server's, with handlers on the hub of ctx (hub.For(ctx)) or WithHub's.
+// server's, with handlers on the hub ctx is bound to (hub.For; choose it
+// with hub.NewContext).
 // Handlers get ctx's values, but the server's life is not tied to ctx: it
 // lasts until Stop. Start does not park; a server can be started once.
 func (s *DatagramServer) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h, err := serverHub(ctx, s.cfg, s.state, "datagram server", s.addr)
+	h, err := serverHub(ctx, s.state, "datagram server", s.addr)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func Dial(ctx context.Context, network, addr string, opts ...Option) (*Conn, err
 	if ctx == nil {
 		panic("netpoll: nil context")
 	}
-	cfg, err := newConfig(forDial, opts)
+	cfg, err := connConfig(opts, true)
 	if err != nil {
 		return nil, err
 	}
@@ -49,4 +49,20 @@ func Dial(ctx context.Context, network, addr string, opts ...Option) (*Conn, err
 		return nil, err
 	}
 	return newConn(c, ctx), nil
+}
+
+// DialContext has the signature of net.Dialer.DialContext, to be given where
+// a dial function is wanted (monkey.SetDialFunc, http.Transport's
+// DialContext): it dials "tcp", "tcp4" and "tcp6" with Dial, so that the
+// connection's bytes move through gnet's event loops, and every other
+// network (DNS over "udp", "unix" sockets) with the standard library's
+// net.Dialer. It blocks and is killed as Dial does; outside a greenlet (as
+// when a transport's own goroutine calls it) it blocks the plain Go way.
+func DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	switch network {
+	case "tcp", "tcp4", "tcp6":
+		return Dial(ctx, network, address)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, address)
 }

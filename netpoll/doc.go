@@ -139,4 +139,20 @@
 // loops' goroutines, so programs and tests that check for leaked goroutines
 // (go.uber.org/goleak) call it at the end, after stopping their servers and
 // hubs. A later Listen or Dial starts the loops again.
+//
+// # Options and hubs
+//
+// An Option configures a connection and is taken everywhere; a
+// ServerOption (WithMaxHandlers, WithPool, ...) only by the servers, so
+// giving one to Dial or Listen does not compile. No option picks the hub: a
+// server runs on the hub its Start ctx is bound to (hub.For), so
+// srv.Start(hub.NewContext(ctx, h)) serves on h.
+//
+// # Where netpoll sits
+//
+// netpoll builds on package pool: a DatagramServer's handlers are a
+// pool.Pool (WithMaxHandlers) or a pool.Group, and WithPool is gevent's
+// StreamServer(spawn=Pool(n)). Package monkey does not import netpoll: give
+// it DialContext (monkey.SetDialFunc(netpoll.DialContext)) to move a patched
+// program's TCP connections through gnet's event loops.
 package netpoll

@@ -24,11 +24,12 @@ func ExampleStreamServer() {
 			}
 			fmt.Fprint(c, strings.ToUpper(line))
 		}
-	}, netpoll.WithHub(h))
+	})
 	if err != nil {
 		panic(err)
 	}
-	if err := srv.Start(context.Background()); err != nil {
+	// The server accepts on h: the hub its Start ctx is bound to.
+	if err := srv.Start(hub.NewContext(context.Background(), h)); err != nil {
 		panic(err)
 	}
 

@@ -17,11 +17,12 @@ func ExampleDatagramServer() {
 	h := hub.MustNew()
 	srv, err := netpoll.NewDatagramServer("127.0.0.1:0", func(ctx context.Context, c *netpoll.PacketConn, data []byte, from net.Addr) {
 		_, _ = c.WriteTo([]byte(strings.ToUpper(string(data))), from)
-	}, netpoll.WithHub(h), netpoll.WithMaxHandlers(100))
+	}, netpoll.WithMaxHandlers(100))
 	if err != nil {
 		panic(err)
 	}
-	if err := srv.Start(context.Background()); err != nil {
+	// The server accepts on h: the hub its Start ctx is bound to.
+	if err := srv.Start(hub.NewContext(context.Background(), h)); err != nil {
 		panic(err)
 	}
 

@@ -55,7 +55,7 @@ func Listen(ctx context.Context, network, addr string, opts ...Option) (*Listene
 	if ctx == nil {
 		panic("netpoll: nil context")
 	}
-	cfg, err := newConfig(forListen, opts)
+	cfg, err := connConfig(opts, false)
 	if err != nil {
 		return nil, err
 	}

@@ -197,3 +197,12 @@ func echoLoop(c io.ReadWriter, buf []byte) {
 		}
 	}
 }
+
+// serverOpts is opts, then more, as a server's options.
+func serverOpts(opts []Option, more ...ServerOption) []ServerOption {
+	s := make([]ServerOption, 0, len(opts)+len(more))
+	for _, o := range opts {
+		s = append(s, o)
+	}
+	return append(s, more...)
+}

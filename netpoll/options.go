@@ -26,13 +26,35 @@ const (
 	DefaultStopTimeout = time.Second
 )
 
-// Option configures Listen, Dial or NewStreamServer. Connection options
-// (WithInboundLimit, WithIdleTimeout, WithStdlib) apply everywhere;
-// WithInboundBudget to Listen and NewStreamServer; server options
-// (WithMaxHandlers, WithMaxConns, WithSpawner, WithPool, WithHub,
-// WithStopTimeout) only to NewStreamServer. Given an option that does not
-// apply, Listen, Dial or NewStreamServer returns an error.
-type Option func(*config) error
+// An Option configures a connection: it is taken by Dial, DialTLS, Listen,
+// ListenPacket and, as every Option is also a ServerOption, by
+// NewStreamServer and NewDatagramServer. WithInboundLimit, WithIdleTimeout
+// and WithStdlib apply everywhere; WithInboundBudget bounds a Listener's or
+// StreamServer's connections together, and Dial returns an error if given
+// it.
+type Option interface {
+	ServerOption
+	applyConn(*config) error
+}
+
+// A ServerOption configures NewStreamServer or NewDatagramServer: the
+// server options (WithMaxHandlers, WithMaxConns, WithSpawner, WithPool,
+// WithHubs, WithStopTimeout) and every Option. A server option given to
+// Dial or Listen does not compile.
+type ServerOption interface {
+	applyServer(*config) error
+}
+
+// connOption is an Option.
+type connOption func(*config) error
+
+func (f connOption) applyConn(c *config) error   { return f(c) }
+func (f connOption) applyServer(c *config) error { return f(c) }
+
+// serverOption is a ServerOption that is no Option.
+type serverOption func(*config) error
+
+func (f serverOption) applyServer(c *config) error { return f(c) }
 
 // config is the resolved options of a listener, a dialed connection or a
 // server. Connections keep a pointer to the one they were made with; it is
@@ -44,48 +66,53 @@ type config struct {
 	stdlib        bool
 
 	listenOnly  string // name of a listener option that was given, if any
-	serverOnly  string // name of a server option that was given, if any
 	hubs        []*hub.Hub
 	maxHandlers int
 	maxConns    int
 	spawner     func(ctx context.Context, fn func(ctx context.Context)) error
-	hub         *hub.Hub
 	stopTimeout time.Duration
 }
 
 var errInvalid = errors.New("invalid argument")
 
-// configFor says what is being configured.
-type configFor int
-
-const (
-	forDial configFor = iota
-	forListen
-	forServer
-)
-
-func newConfig(what configFor, opts []Option) (*config, error) {
-	c := &config{
+func defaultConfig() *config {
+	return &config{
 		inboundLimit:  DefaultInboundLimit,
 		inboundBudget: DefaultInboundBudget,
 		stopTimeout:   DefaultStopTimeout,
 	}
+}
+
+// connConfig resolves the options of Dial (dial set) or Listen.
+func connConfig(opts []Option, dial bool) (*config, error) {
+	c := defaultConfig()
 	for _, o := range opts {
 		if o == nil {
 			continue
 		}
-		if err := o(c); err != nil {
+		if err := o.applyConn(c); err != nil {
 			return nil, err
 		}
 	}
-	if what != forServer && c.serverOnly != "" {
-		return nil, fmt.Errorf("netpoll: %s applies only to a StreamServer: %w", c.serverOnly, errInvalid)
+	if dial && c.listenOnly != "" {
+		return nil, fmt.Errorf("netpoll: %s applies only to a Listener or StreamServer: %w", c.listenOnly, errInvalid)
+	}
+	return c, nil
+}
+
+// serverConfig resolves the options of a server.
+func serverConfig(opts []ServerOption) (*config, error) {
+	c := defaultConfig()
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o.applyServer(c); err != nil {
+			return nil, err
+		}
 	}
 	if len(c.hubs) > 0 && c.spawner != nil {
 		return nil, fmt.Errorf("netpoll: WithHubs and WithSpawner (or WithPool) together: the spawner picks the hub: %w", errInvalid)
-	}
-	if what == forDial && c.listenOnly != "" {
-		return nil, fmt.Errorf("netpoll: %s applies only to a Listener or StreamServer: %w", c.listenOnly, errInvalid)
 	}
 	return c, nil
 }
@@ -101,13 +128,13 @@ func newConfig(what configFor, opts []Option) (*config, error) {
 // by the budgets (see WithInboundBudget). n must be positive. The stdlib
 // backend ignores it: the kernel's flow control is all it has.
 func WithInboundLimit(n int) Option {
-	return func(c *config) error {
+	return connOption(func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("netpoll: inbound limit %d: %w", n, errInvalid)
 		}
 		c.inboundLimit = n
 		return nil
-	}
+	})
 }
 
 // WithInboundBudget bounds the bytes received and not yet read that all the
@@ -122,14 +149,14 @@ func WithInboundLimit(n int) Option {
 // (SetEngineInboundBudget). n must be positive. Listen and NewStreamServer
 // only; the stdlib backend ignores it.
 func WithInboundBudget(n int) Option {
-	return func(c *config) error {
+	return connOption(func(c *config) error {
 		c.listenOnly = "WithInboundBudget"
 		if n <= 0 {
 			return fmt.Errorf("netpoll: inbound budget %d: %w", n, errInvalid)
 		}
 		c.inboundBudget = n
 		return nil
-	}
+	})
 }
 
 // WithIdleTimeout closes a connection on which nothing was received and
@@ -137,13 +164,13 @@ func WithInboundBudget(n int) Option {
 // an error matching ErrIdleTimeout. 0, the default, disables it. d must not
 // be negative.
 func WithIdleTimeout(d time.Duration) Option {
-	return func(c *config) error {
+	return connOption(func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("netpoll: idle timeout %v: %w", d, hub.ErrNegativeDuration)
 		}
 		c.idle = d
 		return nil
-	}
+	})
 }
 
 // WithStdlib moves the connection's bytes through the standard library's
@@ -151,10 +178,10 @@ func WithIdleTimeout(d time.Duration) Option {
 // package doc). It is the only backend on platforms gnet does not support,
 // such as Windows.
 func WithStdlib() Option {
-	return func(c *config) error {
+	return connOption(func(c *config) error {
 		c.stdlib = true
 		return nil
-	}
+	})
 }
 
 // WithMaxHandlers bounds the server's concurrently running handlers to n.
@@ -162,15 +189,14 @@ func WithStdlib() Option {
 // the kernel's listen backlog until a handler returns (gevent's
 // StreamServer with a Pool of n). 0, the default, means unbounded; n must
 // not be negative. Server only.
-func WithMaxHandlers(n int) Option {
-	return func(c *config) error {
-		c.serverOnly = "WithMaxHandlers"
+func WithMaxHandlers(n int) ServerOption {
+	return serverOption(func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("netpoll: max handlers %d: %w", n, errInvalid)
 		}
 		c.maxHandlers = n
 		return nil
-	}
+	})
 }
 
 // WithMaxConns bounds the server's open connections to n, counting each
@@ -180,15 +206,14 @@ func WithMaxHandlers(n int) Option {
 // beyond it is closed at once, so the client fails fast instead of waiting
 // in the backlog as under WithMaxHandlers. 0, the default, means unbounded;
 // n must not be negative. Server only.
-func WithMaxConns(n int) Option {
-	return func(c *config) error {
-		c.serverOnly = "WithMaxConns"
+func WithMaxConns(n int) ServerOption {
+	return serverOption(func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("netpoll: max connections %d: %w", n, errInvalid)
 		}
 		c.maxConns = n
 		return nil
-	}
+	})
 }
 
 // WithSpawner replaces how the server starts a handler: spawn must run fn
@@ -198,15 +223,14 @@ func WithMaxConns(n int) Option {
 // pool.Pool's Spawn does): the server then holds that one accepted
 // connection and the rest wait in the backlog. The default spawns an
 // unbounded greenlet per connection on the server's hub. Server only.
-func WithSpawner(spawn func(ctx context.Context, fn func(ctx context.Context)) error) Option {
-	return func(c *config) error {
-		c.serverOnly = "WithSpawner"
+func WithSpawner(spawn func(ctx context.Context, fn func(ctx context.Context)) error) ServerOption {
+	return serverOption(func(c *config) error {
 		if spawn == nil {
 			return fmt.Errorf("netpoll: nil spawner: %w", errInvalid)
 		}
 		c.spawner = spawn
 		return nil
-	}
+	})
 }
 
 // WithPool runs every handler as a member of p, gevent's
@@ -214,37 +238,23 @@ func WithSpawner(spawn func(ctx context.Context, fn func(ctx context.Context)) e
 // in pool.Spawn, so the server stops accepting and new clients wait in the
 // kernel's listen backlog until a handler returns. p may be shared with
 // other work; its size bounds them all together. Server only.
-func WithPool(p *pool.Pool) Option {
+func WithPool(p *pool.Pool) ServerOption {
 	if p == nil {
-		return func(*config) error { return fmt.Errorf("netpoll: nil pool: %w", errInvalid) }
+		return serverOption(func(*config) error { return fmt.Errorf("netpoll: nil pool: %w", errInvalid) })
 	}
 	return WithSpawner(func(ctx context.Context, fn func(ctx context.Context)) error {
 		return pool.Go(ctx, p, func(ctx context.Context) error { fn(ctx); return nil }).Err()
 	})
 }
 
-// WithHub runs the server's accept loop and handlers on h instead of the
-// hub of the ctx given to Start (hub.For). Server only.
-func WithHub(h *hub.Hub) Option {
-	return func(c *config) error {
-		c.serverOnly = "WithHub"
-		if h == nil {
-			return fmt.Errorf("netpoll: nil hub: %w", errInvalid)
-		}
-		c.hub = h
-		return nil
-	}
-}
-
 // WithHubs spreads the server's handlers over hubs, one connection to each
 // in turn: give it the hubs of a hub.Shards to serve on every core. The
 // handlers on one hub run one at a time and share that hub's state without
 // locks; handlers on different hubs run in parallel. The accept loop stays
-// on the server's hub (WithHub, or the hub of the ctx given to Start).
+// on the server's hub (the hub of the ctx given to Start, hub.For).
 // Without WithSpawner only; server only.
-func WithHubs(hubs ...*hub.Hub) Option {
-	return func(c *config) error {
-		c.serverOnly = "WithHubs"
+func WithHubs(hubs ...*hub.Hub) ServerOption {
+	return serverOption(func(c *config) error {
 		if len(hubs) == 0 {
 			return fmt.Errorf("netpoll: WithHubs without a hub: %w", errInvalid)
 		}
@@ -255,19 +265,18 @@ func WithHubs(hubs ...*hub.Hub) Option {
 		}
 		c.hubs = append([]*hub.Hub(nil), hubs...)
 		return nil
-	}
+	})
 }
 
 // WithStopTimeout sets how long Serve, when its ctx ends, lets handlers
 // finish before it kills them (default DefaultStopTimeout, gevent's
 // stop_timeout). d must not be negative. Server only.
-func WithStopTimeout(d time.Duration) Option {
-	return func(c *config) error {
-		c.serverOnly = "WithStopTimeout"
+func WithStopTimeout(d time.Duration) ServerOption {
+	return serverOption(func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("netpoll: stop timeout %v: %w", d, hub.ErrNegativeDuration)
 		}
 		c.stopTimeout = d
 		return nil
-	}
+	})
 }

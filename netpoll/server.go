@@ -77,25 +77,25 @@ const killGrace = time.Second
 // greenlet, with that greenlet's ctx and the connection bound to it. The
 // connection is closed when handler returns. Nothing is bound until Start.
 // A nil handler panics.
-func NewStreamServer(addr string, handler func(ctx context.Context, c *Conn), opts ...Option) (*StreamServer, error) {
+func NewStreamServer(addr string, handler func(ctx context.Context, c *Conn), opts ...ServerOption) (*StreamServer, error) {
 	if handler == nil {
 		panic("netpoll: nil handler")
 	}
-	cfg, err := newConfig(forServer, opts)
+	cfg, err := serverConfig(opts)
 	if err != nil {
 		return nil, err
 	}
 	return &StreamServer{addr: addr, handler: handler, cfg: cfg, handlers: make(map[*handlerRec]struct{})}, nil
 }
 
-// Start binds the address and starts accepting on a greenlet of the hub of
-// ctx (hub.For(ctx)) or of WithHub's hub. Handlers get ctx's values, but the
-// server's life is not tied to ctx: it lasts until Stop. Start does not
-// park; a server can be started once.
+// Start binds the address and starts accepting on a greenlet of the hub ctx
+// is bound to (hub.For; choose it with hub.NewContext). Handlers get ctx's
+// values, but the server's life is not tied to ctx: it lasts until Stop.
+// Start does not park; a server can be started once.
 func (s *StreamServer) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	h, err := serverHub(ctx, s.cfg, s.state, "server", s.addr)
+	h, err := serverHub(ctx, s.state, "server", s.addr)
 	if err != nil {
 		return err
 	}
@@ -248,16 +248,13 @@ func (s *StreamServer) dispatch(ctx, spawnCtx context.Context, c *Conn) {
 }
 
 // serverHub is the start of a server's Start, under its lock: the server
-// must be new, and it runs on WithHub's hub, else the hub of ctx.
-func serverHub(ctx context.Context, cfg *config, state serverState, what, addr string) (*hub.Hub, error) {
+// must be new, and it runs on the hub of ctx.
+func serverHub(ctx context.Context, state serverState, what, addr string) (*hub.Hub, error) {
 	if ctx == nil {
 		panic("netpoll: nil context")
 	}
 	if state != serverNew {
 		return nil, fmt.Errorf("netpoll: %s on %s: already started: %w", what, addr, errInvalid)
-	}
-	if cfg.hub != nil {
-		return cfg.hub, nil
 	}
 	return hub.For(ctx), nil
 }

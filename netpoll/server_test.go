@@ -26,20 +26,20 @@ import (
 func echoHandler(ctx context.Context, c *Conn) { echoLoop(c, make([]byte, 32<<10)) }
 
 // newServer starts a server for handler on h, on a free loopback port.
-func newServer(t testing.TB, h *hub.Hub, handler func(ctx context.Context, c *Conn), opts ...Option) *StreamServer {
+func newServer(t testing.TB, h *hub.Hub, handler func(ctx context.Context, c *Conn), opts ...ServerOption) *StreamServer {
 	t.Helper()
-	s, err := NewStreamServer("127.0.0.1:0", handler, append([]Option{WithHub(h)}, opts...)...)
+	s, err := NewStreamServer("127.0.0.1:0", handler, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start(context.Background()); err != nil {
+	if err := s.Start(hub.NewContext(context.Background(), h)); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
 // startServer is newServer, stopped when the test ends.
-func startServer(t testing.TB, h *hub.Hub, handler func(ctx context.Context, c *Conn), opts ...Option) *StreamServer {
+func startServer(t testing.TB, h *hub.Hub, handler func(ctx context.Context, c *Conn), opts ...ServerOption) *StreamServer {
 	t.Helper()
 	s := newServer(t, h, handler, opts...)
 	t.Cleanup(func() {
@@ -114,14 +114,14 @@ func TestEchoIntegrityUnderLoad(t *testing.T) {
 // new connections are refused.
 func TestServeAndStop(t *testing.T) {
 	h := newHub(t)
-	s, err := NewStreamServer("127.0.0.1:0", echoHandler, WithHub(h))
+	s, err := NewStreamServer("127.0.0.1:0", echoHandler)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start(context.Background()); err != nil {
+	if err := s.Start(hub.NewContext(context.Background(), h)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start(context.Background()); err == nil {
+	if err := s.Start(hub.NewContext(context.Background(), h)); err == nil {
 		t.Fatal("second Start succeeded")
 	}
 	served := make(chan error, 1)
@@ -285,7 +285,7 @@ func TestClientGoneMidRead(t *testing.T) {
 			}
 			_, err := io.ReadFull(c, make([]byte, 100))
 			rerr <- err
-		}, opts...)
+		}, serverOpts(opts)...)
 		c, err := net.Dial("tcp", s.Addr().String())
 		if err != nil {
 			t.Fatal(err)
@@ -390,9 +390,9 @@ func holdConn(t *testing.T, addr, req string) net.Conn {
 // succeeds, its request gets no reply) until a slot frees; no more than two
 // handlers ever run (gevent's spawn=2).
 func TestBoundedServer(t *testing.T) {
-	cases := map[string]func(h *hub.Hub) Option{
-		"WithMaxHandlers": func(*hub.Hub) Option { return WithMaxHandlers(2) },
-		"WithPool":        func(h *hub.Hub) Option { return WithPool(pool.New(2)) },
+	cases := map[string]func(h *hub.Hub) ServerOption{
+		"WithMaxHandlers": func(*hub.Hub) ServerOption { return WithMaxHandlers(2) },
+		"WithPool":        func(h *hub.Hub) ServerOption { return WithPool(pool.New(2)) },
 	}
 	for name, bound := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -548,11 +548,11 @@ func TestStopGraceful(t *testing.T) {
 // stop timeout) and returns the ctx's cause.
 func TestServeCtxCancel(t *testing.T) {
 	h := newHub(t)
-	s, err := NewStreamServer("127.0.0.1:0", echoHandler, WithHub(h), WithStopTimeout(100*time.Millisecond))
+	s, err := NewStreamServer("127.0.0.1:0", echoHandler, WithStopTimeout(100*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancelCause(context.Background())
+	ctx, cancel := context.WithCancelCause(hub.NewContext(context.Background(), h))
 	cause := errors.New("enough")
 	res := make(chan error, 1)
 	// Spawned with a ctx of its own: a greenlet killed (by ctx) before it
@@ -625,7 +625,7 @@ func TestIdleTimeout(t *testing.T) {
 				}
 				c.Write(buf)
 			}
-		}, append(opts, WithIdleTimeout(idle))...)
+		}, serverOpts(opts, WithIdleTimeout(idle))...)
 		c, err := net.Dial("tcp", s.Addr().String())
 		if err != nil {
 			t.Fatal(err)
@@ -716,7 +716,7 @@ func TestHalfClose(t *testing.T) {
 				hub.Yield(ctx)
 			}
 			werr <- err
-		}, opts...)
+		}, serverOpts(opts)...)
 		c, err := net.Dial("tcp", s.Addr().String())
 		if err != nil {
 			t.Fatal(err)
@@ -744,7 +744,7 @@ func TestHalfClose(t *testing.T) {
 func TestHalfCloseEcho(t *testing.T) {
 	backends(t, func(t *testing.T, opts ...Option) {
 		h := newHub(t)
-		s := startServer(t, h, echoHandler, opts...)
+		s := startServer(t, h, echoHandler, serverOpts(opts)...)
 		conns, size := 1000, 32<<10
 		if testing.Short() {
 			conns = 200
@@ -843,11 +843,11 @@ func TestStartOnStoppedHub(t *testing.T) {
 	if err := h.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s, err := NewStreamServer("127.0.0.1:0", echoHandler, WithHub(h))
+	s, err := NewStreamServer("127.0.0.1:0", echoHandler)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start(context.Background()); !errors.Is(err, hub.ErrHubStopped) {
+	if err := s.Start(hub.NewContext(context.Background(), h)); !errors.Is(err, hub.ErrHubStopped) {
 		t.Fatalf("Start on a stopped hub: %v", err)
 	}
 	if err := s.Stop(context.Background()); err != nil {
@@ -865,12 +865,12 @@ func TestStartOnStoppedHub(t *testing.T) {
 func TestStopBoundedWithoutDeadline(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
-		opts    []Option
+		opts    []ServerOption
 		timeout time.Duration
 		stuck   bool
 	}{
-		{"idle keep-alive client", []Option{WithStopTimeout(200 * time.Millisecond)}, 200 * time.Millisecond, false},
-		{"stuck handler", []Option{WithStopTimeout(200 * time.Millisecond)}, 200 * time.Millisecond, true},
+		{"idle keep-alive client", []ServerOption{WithStopTimeout(200 * time.Millisecond)}, 200 * time.Millisecond, false},
+		{"stuck handler", []ServerOption{WithStopTimeout(200 * time.Millisecond)}, 200 * time.Millisecond, true},
 		{"default stop timeout", nil, DefaultStopTimeout, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -43,7 +43,7 @@ func tlsEcho(t *testing.T, h *hub.Hub, opts ...Option) *StreamServer {
 			}
 			_, _ = io.WriteString(tc, strings.ToUpper(line))
 		}
-	}, opts...)
+	}, serverOpts(opts)...)
 }
 
 // A TLS client greenlet and the TLS server's handler greenlets share one

@@ -34,13 +34,13 @@ type PacketConn struct {
 // which LocalAddr reports. ctx does not bound the socket's life, which ends
 // with Close. Of the options, WithIdleTimeout applies (the socket is closed
 // after that long without a datagram in or out); the others concern TCP and
-// have no effect, and server options are an error. ListenPacket binds
+// have no effect (server options do not compile). ListenPacket binds
 // through the standard library without parking.
 func ListenPacket(ctx context.Context, network, addr string, opts ...Option) (*PacketConn, error) {
 	if ctx == nil {
 		panic("netpoll: nil context")
 	}
-	cfg, err := newConfig(forListen, opts)
+	cfg, err := connConfig(opts, false)
 	if err != nil {
 		return nil, err
 	}

@@ -121,10 +121,7 @@ func TestListenPacketErrors(t *testing.T) {
 	if _, err := ListenPacket(context.Background(), "tcp", "127.0.0.1:0"); !errors.Is(err, ErrUnsupportedNetwork) {
 		t.Fatalf("tcp: %v", err)
 	}
-	if _, err := ListenPacket(context.Background(), "udp", "127.0.0.1:0", WithMaxHandlers(1)); err == nil {
-		t.Fatal("a server option was accepted")
-	}
-	for _, o := range []Option{WithPool(nil), WithMaxConns(1), WithIdleTimeout(time.Second), WithSpawner(func(context.Context, func(context.Context)) error { return nil })} {
+	for _, o := range []ServerOption{WithPool(nil), WithMaxConns(1), WithIdleTimeout(time.Second), WithSpawner(func(context.Context, func(context.Context)) error { return nil })} {
 		if _, err := NewDatagramServer("127.0.0.1:0", func(context.Context, *PacketConn, []byte, net.Addr) {}, o); err == nil {
 			t.Fatal("a datagram server accepted an option it does not take")
 		}
@@ -158,20 +155,20 @@ func exchange(t *testing.T, addr net.Addr, msgs ...string) []string {
 }
 
 // newDatagram returns a started DatagramServer on h.
-func newDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...Option) *DatagramServer {
+func newDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...ServerOption) *DatagramServer {
 	t.Helper()
-	s, err := NewDatagramServer("127.0.0.1:0", handler, append([]Option{WithHub(h)}, opts...)...)
+	s, err := NewDatagramServer("127.0.0.1:0", handler, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Start(context.Background()); err != nil {
+	if err := s.Start(hub.NewContext(context.Background(), h)); err != nil {
 		t.Fatal(err)
 	}
 	return s
 }
 
 // startDatagram is newDatagram, stopped (successfully) when the test ends.
-func startDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...Option) *DatagramServer {
+func startDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...ServerOption) *DatagramServer {
 	t.Helper()
 	s := newDatagram(t, h, handler, opts...)
 	t.Cleanup(func() {

@@ -6,6 +6,7 @@ import (
 	"github.com/gevent-go/gevent/bench/harness"
 	"github.com/gevent-go/gevent/examples/crawler/crawl"
 	"github.com/gevent-go/gevent/monkey"
+	"github.com/gevent-go/gevent/netpoll"
 )
 
 func init() {
@@ -15,8 +16,8 @@ func init() {
 				"(standard library dialer), pages parsed off the run token (hub.Offload, GOMAXPROCS at once)",
 			Crawl: oursCrawl(nil)})
 		Reg.Add(harness.Variant{Workload: w, Name: "gevent_go_crawler_netpoll", Lang: harness.LangGo, Ours: true,
-			Desc:  "the same, with monkey.NetpollDial: the transport's connections move through gnet event loops",
-			Crawl: oursCrawl(monkey.NetpollDial)})
+			Desc:  "the same, with netpoll.DialContext: the transport's connections move through gnet event loops",
+			Crawl: oursCrawl(netpoll.DialContext)})
 	}
 }
 

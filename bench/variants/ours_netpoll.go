@@ -26,7 +26,7 @@ func netpollEcho(ctx context.Context, addr string, shards int) error {
 	if err != nil {
 		return err
 	}
-	opts := []netpoll.Option{netpoll.WithHub(h)}
+	var opts []netpoll.ServerOption
 	var sh *hub.Shards
 	if shards != 0 {
 		if sh, err = hub.NewShards(0); err != nil {
@@ -60,7 +60,7 @@ func netpollEcho(ctx context.Context, addr string, shards int) error {
 	if err != nil {
 		return errors.Join(err, stop())
 	}
-	if err := s.Start(context.Background()); err != nil {
+	if err := s.Start(hub.NewContext(context.Background(), h)); err != nil {
 		return errors.Join(err, stop())
 	}
 	<-ctx.Done()

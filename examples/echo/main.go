@@ -28,19 +28,20 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/gevent-go/gevent/examples/echo/echo"
+	"github.com/gevent-go/gevent/examples/internal/serve"
+	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/netpoll"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	os.Exit(cli(ctx, os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(cli(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
 type options struct {
@@ -81,6 +82,9 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	if o.load && o.server.Addr == "127.0.0.1:0" {
 		return nil, errors.New("echo: -load needs the server's -addr")
 	}
+	if o.loadCfg.Conns < 1 || o.loadCfg.Size < 8 || o.loadCfg.Duration <= 0 {
+		return nil, errors.New("echo: -conns and -duration must be positive, -size at least 8")
+	}
 	return o, nil
 }
 
@@ -93,52 +97,58 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
-	addr := o.server.Addr
-	var srv *echo.Server
-	if !o.load {
-		srv, err = echo.Start(ctx, o.server)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return 1
-		}
-		addr = srv.Addr()
-		pool := "unbounded"
-		if o.server.PoolSize > 0 {
-			pool = fmt.Sprint(o.server.PoolSize)
-		}
-		backend := "gnet"
-		if o.server.Stdlib {
-			backend = "stdlib"
-		}
-		fmt.Fprintf(stderr, "echo: serving on %s (pool %s, %s)\n", addr, pool, backend)
+	if o.load {
+		// A load against a running server: plain goroutines, until
+		// SIGINT or SIGTERM at the latest.
+		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return load(ctx, o, o.server.Addr, stdout, stderr)
 	}
-	status := 0
-	if o.serve {
-		<-ctx.Done()
-		fmt.Fprintln(stderr, "echo: stopping")
-	} else {
-		o.loadCfg.Addr = addr
-		res, err := echo.Load(ctx, o.loadCfg)
-		if err != nil {
-			fmt.Fprintln(stderr, err)
-			status = 2
-		} else {
-			report(stdout, res, o.json)
-			if res.Errors > 0 || res.Mismatches > 0 {
-				status = 1
-			}
-		}
+	pool := "unbounded"
+	if o.server.PoolSize > 0 {
+		pool = fmt.Sprint(o.server.PoolSize)
 	}
-	if srv != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), o.grace)
-		defer cancel()
-		if err := srv.Stop(sctx); err != nil {
-			fmt.Fprintln(stderr, "echo: stop:", err)
-			return 1
-		}
-		fmt.Fprintln(stderr, "echo: server stopped gracefully")
+	backend := "gnet"
+	if o.server.Stdlib {
+		backend = "stdlib"
 	}
-	return status
+	// The program's body is a hub's main greenlet (see examples/internal/
+	// serve): it starts the server (on a hub of its own), waits for SIGINT
+	// or SIGTERM with hub.WaitSignal (-serve) or loads it, and stops it
+	// gracefully.
+	return serve.Run(ctx, serve.Frame{
+		Name: "echo", Stderr: stderr, Serve: o.serve, Grace: o.grace,
+		About: fmt.Sprintf("pool %s, %s", pool, backend),
+		Start: func(ctx context.Context) (serve.Server, error) {
+			return echo.Start(ctx, o.server)
+		},
+		Check: func(ctx context.Context, addr net.Addr) (bool, error) {
+			// The load is plain goroutines and the standard library's
+			// net: it runs off the hub, and the main greenlet waits for it
+			// cooperatively.
+			status, err := hub.Offload(ctx, func(ctx context.Context) (int, error) {
+				return load(ctx, o, addr.String(), stdout, stderr), nil
+			})
+			return status == 0, err
+		},
+	})
+}
+
+// load runs the load against addr and prints its report; it returns the
+// exit status: 1 if an echo failed, 2 if the load could not run.
+func load(ctx context.Context, o *options, addr string, stdout, stderr io.Writer) int {
+	cfg := o.loadCfg
+	cfg.Addr = addr
+	res, err := echo.Load(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	report(stdout, res, o.json)
+	if res.Errors > 0 || res.Mismatches > 0 {
+		return 1
+	}
+	return 0
 }
 
 func report(w io.Writer, r echo.LoadResult, asJSON bool) {

@@ -44,7 +44,7 @@ func TestServerAndLoad(t *testing.T) {
 	code, out, errOut := runCLI(t, "-duration", "300ms", "-conns", "8", "-size", "256")
 	require.Equal(t, 0, code, errOut)
 	assert.Contains(t, errOut, "echo: serving on 127.0.0.1:")
-	assert.Contains(t, errOut, "echo: server stopped gracefully")
+	assert.Contains(t, errOut, "echo: stopped gracefully")
 	assert.Contains(t, out, "load: 8 connections, 256-byte messages")
 	assert.Contains(t, out, "msgs/s")
 	assert.Contains(t, out, "MB/s")
@@ -69,7 +69,7 @@ func TestLoadJSONAgainstServer(t *testing.T) {
 	s, err := echo.Start(t.Context(), echo.ServerConfig{Addr: "127.0.0.1:0", PoolSize: 4})
 	require.NoError(t, err)
 	defer s.Stop(t.Context())
-	code, out, errOut := runCLI(t, "-load", "-addr", s.Addr(), "-duration", "200ms", "-conns", "3", "-json")
+	code, out, errOut := runCLI(t, "-load", "-addr", s.Addr().String(), "-duration", "200ms", "-conns", "3", "-json")
 	require.Equal(t, 0, code, errOut)
 	var res echo.LoadResult
 	require.NoError(t, json.Unmarshal([]byte(out), &res), out)
@@ -119,7 +119,7 @@ func TestSIGTERM(t *testing.T) {
 		rest.WriteString(lines.Text() + "\n")
 	}
 	require.NoError(t, cmd.Wait(), rest.String())
-	assert.Contains(t, rest.String(), "server stopped gracefully")
+	assert.Contains(t, rest.String(), "echo: stopped gracefully")
 }
 
 // startServing starts cmd, an "echo -serve", and returns the address from

@@ -45,8 +45,12 @@ type Server struct {
 	conns    map[*conn]struct{} // open connections; a graceful stop closes the idle ones
 }
 
-// Option configures New.
-type Option func(*config) error
+// An Option configures New.
+type Option interface{ applyHTTP(*config) error }
+
+type optionFunc func(*config) error
+
+func (f optionFunc) applyHTTP(c *config) error { return f(c) }
 
 type config struct {
 	maxHandlers       int
@@ -60,19 +64,19 @@ type config struct {
 	maxBodyBytes      int64
 	tls               *tls.Config
 	hubs              []*hub.Hub
-	netpoll           []netpoll.Option
+	netpoll           []netpoll.ServerOption
 }
 
 var errInvalid = errors.New("invalid argument")
 
 func durationOption(name string, d time.Duration, set func(*config)) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("httpserver: %s %v: %w", name, d, hub.ErrNegativeDuration)
 		}
 		set(c)
 		return nil
-	}
+	})
 }
 
 // WithReadHeaderTimeout bounds the time to read a request's header, from
@@ -113,13 +117,13 @@ func WithIdleTimeout(d time.Duration) Option {
 // and so does this server). A larger one is answered with 431 Request Header
 // Fields Too Large and the connection closed. n must be positive.
 func WithMaxHeaderBytes(n int) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		if n <= 0 {
 			return fmt.Errorf("httpserver: max header bytes %d: %w", n, errInvalid)
 		}
 		c.maxHeaderBytes = n
 		return nil
-	}
+	})
 }
 
 // WithMaxBodyBytes bounds every request body to n bytes, as if each handler
@@ -128,13 +132,13 @@ func WithMaxHeaderBytes(n int) Option {
 // instead of reading the rest. 0, the default, means no limit; n must not be
 // negative.
 func WithMaxBodyBytes(n int64) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("httpserver: max body bytes %d: %w", n, errInvalid)
 		}
 		c.maxBodyBytes = n
 		return nil
-	}
+	})
 }
 
 // WithTLS serves HTTPS: every connection is wrapped in crypto/tls's server
@@ -145,7 +149,7 @@ func WithMaxBodyBytes(n int64) Option {
 // cfg must carry a certificate (Certificates or GetCertificate); it is
 // cloned.
 func WithTLS(cfg *tls.Config) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		if cfg == nil || (len(cfg.Certificates) == 0 && cfg.GetCertificate == nil && cfg.GetConfigForClient == nil) {
 			return fmt.Errorf("httpserver: TLS config without a certificate: %w", errInvalid)
 		}
@@ -161,7 +165,7 @@ func WithTLS(cfg *tls.Config) Option {
 		}
 		c.tls.NextProtos = protos
 		return nil
-	}
+	})
 }
 
 // WithHubs spreads the connections over hubs, round robin: each
@@ -172,7 +176,7 @@ func WithTLS(cfg *tls.Config) Option {
 // netpoll's event loops (see "Several hubs" in the package doc). Without
 // it, connections live on the hub of the ctx given to Start (hub.For).
 func WithHubs(hubs ...*hub.Hub) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		if len(hubs) == 0 {
 			return fmt.Errorf("httpserver: WithHubs without a hub: %w", errInvalid)
 		}
@@ -183,7 +187,7 @@ func WithHubs(hubs ...*hub.Hub) Option {
 		}
 		c.hubs = append([]*hub.Hub(nil), hubs...)
 		return nil
-	}
+	})
 }
 
 // WithMaxHandlers bounds the connections served at once to n: while n
@@ -192,13 +196,13 @@ func WithHubs(hubs ...*hub.Hub) Option {
 // connection holds its place until it closes, so pair it with a short idle
 // timeout). 0, the default, means no bound; n must not be negative.
 func WithMaxHandlers(n int) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("httpserver: max handlers %d: %w", n, errInvalid)
 		}
 		c.maxHandlers = n
 		return nil
-	}
+	})
 }
 
 // WithPool runs every connection's greenlet as a member of p, gevent's
@@ -206,13 +210,13 @@ func WithMaxHandlers(n int) Option {
 // clients wait in the listen backlog. p may be shared with other work; its
 // size bounds them all together. Members run on the server's hubs.
 func WithPool(p *pool.Pool) Option {
-	return func(c *config) error {
+	return optionFunc(func(c *config) error {
 		if p == nil {
 			return fmt.Errorf("httpserver: nil pool: %w", errInvalid)
 		}
 		c.pool = p
 		return nil
-	}
+	})
 }
 
 // WithStopTimeout sets how long Serve, when its ctx ends, lets the requests
@@ -223,17 +227,19 @@ func WithStopTimeout(d time.Duration) Option {
 	return durationOption("stop timeout", d, func(c *config) { c.stopTimeout = d })
 }
 
-// WithNetpoll passes connection options to netpoll: the inbound limit and
-// budget (netpoll.WithInboundLimit, netpoll.WithInboundBudget) and
-// netpoll.WithMaxConns (connections past it are closed at once). The server decides where greenlets run and how they are
-// bounded (WithHubs, WithMaxHandlers, WithPool): netpoll.WithHub,
-// netpoll.WithPool, netpoll.WithSpawner and netpoll.WithMaxHandlers given
-// here are overridden.
-func WithNetpoll(opts ...netpoll.Option) Option {
-	return func(c *config) error {
+// WithNetpoll passes options to the netpoll.StreamServer underneath: the
+// inbound limit and budget (netpoll.WithInboundLimit,
+// netpoll.WithInboundBudget) and netpoll.WithMaxConns (connections past it
+// are closed at once). The server decides where greenlets run and how they
+// are bounded (WithHubs, WithMaxHandlers, WithPool, WithStopTimeout):
+// netpoll.WithPool, netpoll.WithSpawner, netpoll.WithMaxHandlers and
+// netpoll.WithStopTimeout given here are overridden, and netpoll.WithHubs
+// makes New fail.
+func WithNetpoll(opts ...netpoll.ServerOption) Option {
+	return optionFunc(func(c *config) error {
 		c.netpoll = append(c.netpoll, opts...)
 		return nil
-	}
+	})
 }
 
 // New returns a server for addr ("host:port"; port 0 picks a free port, see
@@ -257,7 +263,7 @@ func New(addr string, h http.Handler, opts ...Option) (*Server, error) {
 		if o == nil {
 			continue
 		}
-		if err := o(&s.cfg); err != nil {
+		if err := o.applyHTTP(&s.cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -268,7 +274,7 @@ func New(addr string, h http.Handler, opts ...Option) (*Server, error) {
 	// response, 0.76 s from net/http).
 	s.acceptHub = hub.MustNew(hub.WithErrorHandler(s.reportAccept))
 	nopts := append(s.cfg.netpoll[:len(s.cfg.netpoll):len(s.cfg.netpoll)],
-		netpoll.WithHub(s.acceptHub), netpoll.WithSpawner(s.spawn),
+		netpoll.WithSpawner(s.spawn),
 		netpoll.WithMaxHandlers(s.cfg.maxHandlers), netpoll.WithStopTimeout(s.cfg.stopTimeout))
 	ss, err := netpoll.NewStreamServer(addr, s.serveConn, nopts...)
 	if err != nil {
@@ -320,7 +326,7 @@ func (s *Server) Start(ctx context.Context) error {
 		hs = []*hub.Hub{hub.For(ctx)}
 	}
 	s.hubs.CompareAndSwap(nil, &hs)
-	return s.ss.Start(ctx)
+	return s.ss.Start(hub.NewContext(ctx, s.acceptHub)) // the accept loop runs there
 }
 
 // Addr returns the address the server listens on, with the real port, or

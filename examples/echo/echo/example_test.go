@@ -16,7 +16,7 @@ func ExampleStart() {
 	if err != nil {
 		panic(err)
 	}
-	res, err := echo.Load(ctx, echo.LoadConfig{Addr: srv.Addr(), Conns: 4, Size: 1024, Messages: 25, Duration: 10 * time.Second})
+	res, err := echo.Load(ctx, echo.LoadConfig{Addr: srv.Addr().String(), Conns: 4, Size: 1024, Messages: 25, Duration: 10 * time.Second})
 	if err != nil {
 		panic(err)
 	}

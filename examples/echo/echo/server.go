@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
@@ -92,7 +93,7 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	if inboundCap == 0 {
 		inboundCap = DefaultInboundCap
 	}
-	opts := []netpoll.Option{netpoll.WithHub(h), netpoll.WithInboundLimit(inboundCap)}
+	opts := []netpoll.ServerOption{netpoll.WithInboundLimit(inboundCap)}
 	if cfg.PoolSize > 0 {
 		opts = append(opts, netpoll.WithPool(pool.New(cfg.PoolSize)))
 	}
@@ -110,7 +111,7 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 	}
 	srv, err := netpoll.NewStreamServer(cfg.Addr, handler(cfg.SocketBuffer), opts...)
 	if err == nil {
-		err = srv.Start(ctx)
+		err = srv.Start(hub.NewContext(ctx, h)) // the server runs on h
 	}
 	if err != nil {
 		h.Stop(context.Background())
@@ -120,7 +121,7 @@ func Start(ctx context.Context, cfg ServerConfig) (*Server, error) {
 }
 
 // Addr returns the address the server listens on.
-func (s *Server) Addr() string { return s.srv.Addr().String() }
+func (s *Server) Addr() net.Addr { return s.srv.Addr() }
 
 // Stop stops the server gracefully: it stops accepting, lets the handlers
 // finish until ctx ends, kills the rest, and stops the hub. It blocks until
@@ -130,18 +131,4 @@ func (s *Server) Stop(ctx context.Context) error {
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	return errors.Join(err, s.h.Stop(hctx))
-}
-
-// Serve runs an echo server with default settings on addr until ctx ends
-// (the shape of the bench harness's echo servers), then stops it with a
-// one-second grace.
-func Serve(ctx context.Context, addr string) error {
-	s, err := Start(ctx, ServerConfig{Addr: addr})
-	if err != nil {
-		return err
-	}
-	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	return s.Stop(sctx)
 }

@@ -51,7 +51,7 @@ func TestServerUnderLoad(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startServer(t, tc.cfg)
-			tc.load.Addr = s.Addr()
+			tc.load.Addr = s.Addr().String()
 			tc.load.Duration = 30 * time.Second
 			res, err := Load(t.Context(), tc.load)
 			require.NoError(t, err)
@@ -59,7 +59,7 @@ func TestServerUnderLoad(t *testing.T) {
 			assert.Zero(t, res.Errors, res.FirstError)
 			assert.Equal(t, int64(tc.load.Conns*tc.load.Messages), res.Msgs)
 			require.NoError(t, stop(t, s))
-			_, err = net.DialTimeout("tcp", s.Addr(), time.Second)
+			_, err = net.DialTimeout("tcp", s.Addr().String(), time.Second)
 			assert.Error(t, err, "the listener is closed after Stop")
 		})
 	}
@@ -69,7 +69,7 @@ func TestServerUnderLoad(t *testing.T) {
 // connection finish its conversation.
 func TestGracefulStop(t *testing.T) {
 	s := startServer(t, ServerConfig{})
-	c, err := net.Dial("tcp", s.Addr())
+	c, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer c.Close()
 	roundTrip(t, c, "before stop")
@@ -77,7 +77,7 @@ func TestGracefulStop(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- stop(t, s) }()
 	require.Eventually(t, func() bool {
-		d, err := net.DialTimeout("tcp", s.Addr(), 100*time.Millisecond)
+		d, err := net.DialTimeout("tcp", s.Addr().String(), 100*time.Millisecond)
 		if err == nil {
 			d.Close()
 		}
@@ -113,7 +113,7 @@ func roundTrip(t *testing.T, c net.Conn, msg string) {
 // deadline is closed, and Stop says so.
 func TestStopKillsStragglers(t *testing.T) {
 	s := startServer(t, ServerConfig{})
-	c, err := net.Dial("tcp", s.Addr())
+	c, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer c.Close()
 	roundTrip(t, c, "hello")
@@ -132,13 +132,13 @@ func TestMaxConns(t *testing.T) {
 	s := startServer(t, ServerConfig{MaxConns: 2})
 	var open []net.Conn
 	for range 2 {
-		c, err := net.Dial("tcp", s.Addr())
+		c, err := net.Dial("tcp", s.Addr().String())
 		require.NoError(t, err)
 		defer c.Close()
 		roundTrip(t, c, "in")
 		open = append(open, c)
 	}
-	c, err := net.Dial("tcp", s.Addr())
+	c, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer c.Close()
 	require.NoError(t, c.SetDeadline(time.Now().Add(5*time.Second)))
@@ -155,7 +155,7 @@ func TestMaxConns(t *testing.T) {
 func TestInboundCap(t *testing.T) {
 	for _, stdlib := range []bool{false, true} {
 		s := startServer(t, ServerConfig{InboundCap: 64 << 10, Stdlib: stdlib})
-		c, err := net.Dial("tcp", s.Addr())
+		c, err := net.Dial("tcp", s.Addr().String())
 		require.NoError(t, err)
 		defer c.Close()
 		chunk := make([]byte, 64<<10)
@@ -185,7 +185,7 @@ func TestHalfClose(t *testing.T) {
 			n = 200
 		}
 		ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
-		err := echocheck.HalfClose(ctx, s.Addr(), n, 32<<10, 11)
+		err := echocheck.HalfClose(ctx, s.Addr().String(), n, 32<<10, 11)
 		cancel()
 		require.NoError(t, err, "stdlib %v", stdlib)
 	}
@@ -196,10 +196,10 @@ func TestHalfClose(t *testing.T) {
 func TestIdleTimeout(t *testing.T) {
 	const idle = 150 * time.Millisecond
 	s := startServer(t, ServerConfig{IdleTimeout: idle})
-	silent, err := net.Dial("tcp", s.Addr())
+	silent, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer silent.Close()
-	busy, err := net.Dial("tcp", s.Addr())
+	busy, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer busy.Close()
 	start := time.Now()
@@ -224,12 +224,12 @@ func TestServerBadConfig(t *testing.T) {
 // the first is connected, and is served once the first leaves.
 func TestPoolBounds(t *testing.T) {
 	s := startServer(t, ServerConfig{PoolSize: 1})
-	first, err := net.Dial("tcp", s.Addr())
+	first, err := net.Dial("tcp", s.Addr().String())
 	require.NoError(t, err)
 	defer first.Close()
 	roundTrip(t, first, "first")
 
-	second, err := net.Dial("tcp", s.Addr()) // accepted by the kernel, waits in the backlog
+	second, err := net.Dial("tcp", s.Addr().String()) // accepted by the kernel, waits in the backlog
 	require.NoError(t, err)
 	defer second.Close()
 	_, err = second.Write([]byte("second"))

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +30,7 @@ type Frame struct {
 	Stderr io.Writer     // for the messages
 	Serve  bool          // serve until a signal, rather than check
 	Grace  time.Duration // how long the stop lets work in progress finish
+	About  string        // said after the address when serving, if not empty
 	// Start starts the server, on the hub of ctx (the main greenlet's).
 	Start func(ctx context.Context) (Server, error)
 	// Check runs against the server and reports whether all went right.
@@ -52,6 +54,18 @@ func Run(ctx context.Context, f Frame) int {
 		if err != nil {
 			return err
 		}
+		// "name: serving on addr (about; Ctrl-C to stop)"
+		var notes []string
+		if f.About != "" {
+			notes = append(notes, f.About)
+		}
+		if f.Serve {
+			notes = append(notes, "Ctrl-C to stop")
+		}
+		serving := fmt.Sprintf("%s: serving on %s", f.Name, srv.Addr())
+		if len(notes) > 0 {
+			serving += " (" + strings.Join(notes, "; ") + ")"
+		}
 		if f.Serve {
 			// Spawned greenlets start when their spawner reaches a
 			// cooperative point: this one prints once the main greenlet
@@ -59,7 +73,7 @@ func Run(ctx context.Context, f Frame) int {
 			// so a supervisor that signals on this line cannot hit the
 			// signal's default action.
 			h.Spawn(ctx, hub.Task{Run: func(context.Context) error {
-				fmt.Fprintf(f.Stderr, "%s: serving on %s (Ctrl-C to stop)\n", f.Name, srv.Addr())
+				fmt.Fprintln(f.Stderr, serving)
 				return nil
 			}})
 			sig, err := hub.WaitSignal(ctx, os.Interrupt, syscall.SIGTERM)
@@ -68,7 +82,7 @@ func Run(ctx context.Context, f Frame) int {
 			}
 			fmt.Fprintf(f.Stderr, "%s: %v: stopping\n", f.Name, sig)
 		} else {
-			fmt.Fprintf(f.Stderr, "%s: serving on %s\n", f.Name, srv.Addr())
+			fmt.Fprintln(f.Stderr, serving)
 			if ok, err = f.Check(ctx, srv.Addr()); err != nil {
 				return err
 			}
