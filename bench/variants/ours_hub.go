@@ -154,7 +154,7 @@ func withHub(b *harness.B, opts []hub.Option, fn func(ctx context.Context, h *hu
 func wait(ctx context.Context, h *hub.Hub) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	if !h.Wait(ctx) {
+	if h.Wait(ctx) != nil {
 		return errors.New("hub.Wait gave up: greenlets still alive")
 	}
 	return nil

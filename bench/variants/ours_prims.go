@@ -44,7 +44,7 @@ func init() {
 			var ping, pong hub.Event
 			h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
 				for range b.N {
-					if !ping.Wait(ctx) {
+					if ping.Wait(ctx) != nil {
 						return context.Cause(ctx)
 					}
 					ping.Clear()
@@ -56,7 +56,7 @@ func init() {
 			for range b.N {
 				steps++
 				ping.Set()
-				if !pong.Wait(ctx) {
+				if pong.Wait(ctx) != nil {
 					return context.Cause(ctx)
 				}
 				pong.Clear()
@@ -73,7 +73,7 @@ func init() {
 			var ev hub.Event
 			for range b.N {
 				h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
-					if !ev.Wait(ctx) {
+					if ev.Wait(ctx) != nil {
 						return context.Cause(ctx)
 					}
 					woke++
