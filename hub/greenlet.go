@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gevent-go/gevent/internal/glocal"
 )
 
 // State is where a greenlet stands in its life.
@@ -487,9 +489,40 @@ func Current(ctx context.Context) *G {
 	return g
 }
 
-// LoadLocal returns the greenlet-local value stored under key. The local
-// package builds Local[T] on it.
-func (g *G) LoadLocal(key any) (any, bool) {
+// Greenlet-local storage, reached through internal/glocal (package local
+// builds Local[T] on it). Values are dropped when the greenlet ends, even if
+// its handle stays referenced.
+func init() {
+	glocal.Load = func(ctx context.Context, key any) (any, bool, bool) {
+		g := Current(ctx)
+		if g == nil {
+			return nil, false, false
+		}
+		v, ok := g.loadLocal(key)
+		return v, ok, true
+	}
+	glocal.Store = func(ctx context.Context, key, v any) bool {
+		g := Current(ctx)
+		if g != nil {
+			g.storeLocal(key, v)
+		}
+		return g != nil
+	}
+	glocal.Delete = func(ctx context.Context, key any) bool {
+		g := Current(ctx)
+		if g != nil {
+			g.deleteLocal(key)
+		}
+		return g != nil
+	}
+	glocal.Clear = func(ctx context.Context) {
+		if g := Current(ctx); g != nil {
+			g.dropLocals()
+		}
+	}
+}
+
+func (g *G) loadLocal(key any) (any, bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.rare == nil {
@@ -499,11 +532,9 @@ func (g *G) LoadLocal(key any) (any, bool) {
 	return v, ok
 }
 
-// StoreLocal stores a greenlet-local value under key. Values are dropped when
-// the greenlet ends, even if its handle stays referenced. A key whose type has
-// a method InheritLocal() bool that returns true is copied into every
-// greenlet this one spawns, at spawn time.
-func (g *G) StoreLocal(key, v any) {
+// storeLocal stores v under key; a key that is a glocal.Inheritable
+// returning true is copied into every greenlet g spawns, at spawn time.
+func (g *G) storeLocal(key, v any) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if State(g.state.Load()) == StateDead {
@@ -514,27 +545,18 @@ func (g *G) StoreLocal(key, v any) {
 		r.locals = make(map[any]any)
 	}
 	r.locals[key] = v
-	if ik, ok := key.(inheritable); ok && ik.InheritLocal() {
+	if ik, ok := key.(glocal.Inheritable); ok && ik.InheritLocal() {
 		g.inherit.Store(true)
 	}
 }
 
-// DeleteLocal removes the greenlet-local value stored under key.
-func (g *G) DeleteLocal(key any) {
+func (g *G) deleteLocal(key any) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.rare != nil {
 		delete(g.rare.locals, key)
 	}
 }
-
-// ClearLocals drops every greenlet-local value of g, as if g had just
-// started. A greenlet that runs several units of work in turn (a pool's map
-// worker) calls it between them so that one unit never sees another's
-// locals.
-func (g *G) ClearLocals() { g.dropLocals() }
-
-type inheritable interface{ InheritLocal() bool }
 
 // inheritLocals copies the spawner's inheritable locals into g.
 func (g *G) inheritLocals(from *G) {
@@ -547,7 +569,7 @@ func (g *G) inheritLocals(from *G) {
 		return
 	}
 	for k, v := range from.rare.locals {
-		if ik, ok := k.(inheritable); ok && ik.InheritLocal() {
+		if ik, ok := k.(glocal.Inheritable); ok && ik.InheritLocal() {
 			r := g.rareLocked() // g is not started yet: no lock needed on its side
 			if r.locals == nil {
 				r.locals = make(map[any]any)

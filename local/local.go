@@ -19,7 +19,8 @@ import (
 	"context"
 	"sync"
 
-	"github.com/gevent-go/gevent/hub"
+	_ "github.com/gevent-go/gevent/hub" // fills in glocal's functions
+	"github.com/gevent-go/gevent/internal/glocal"
 )
 
 // Local is a greenlet-local variable of type T. The zero Local is ready to
@@ -61,8 +62,9 @@ func (k key[T]) InheritLocal() bool { return k.l.Inherit }
 // greenlet has ended, Get returns Init's result (or the zero value) and
 // stores nothing.
 func (l *Local[T]) Get(ctx context.Context) T {
-	g := hub.Current(ctx)
-	if g == nil {
+	k := key[T]{l}
+	v, ok, green := glocal.Load(ctx, k)
+	if !green {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if !l.isSet && l.Init != nil {
@@ -70,42 +72,37 @@ func (l *Local[T]) Get(ctx context.Context) T {
 		}
 		return l.outer
 	}
-	k := key[T]{l}
-	if v, ok := g.LoadLocal(k); ok {
+	if ok {
 		t, _ := v.(T) // a nil interface value stored for an interface T
 		return t
 	}
-	var v T
+	var t T
 	if l.Init != nil {
-		v = l.Init(ctx)
-		g.StoreLocal(k, v)
+		t = l.Init(ctx)
+		glocal.Store(ctx, k, t)
 	}
-	return v
+	return t
 }
 
 // Set sets the calling greenlet's value to v. After the greenlet has ended,
 // Set does nothing.
 func (l *Local[T]) Set(ctx context.Context, v T) {
-	g := hub.Current(ctx)
-	if g == nil {
-		l.mu.Lock()
-		l.outer, l.isSet = v, true
-		l.mu.Unlock()
+	if glocal.Store(ctx, key[T]{l}, v) {
 		return
 	}
-	g.StoreLocal(key[T]{l}, v)
+	l.mu.Lock()
+	l.outer, l.isSet = v, true
+	l.mu.Unlock()
 }
 
 // Delete removes the calling greenlet's value, so that its next Get sees
 // Init's result (or the zero value) again.
 func (l *Local[T]) Delete(ctx context.Context) {
-	g := hub.Current(ctx)
-	if g == nil {
-		var zero T
-		l.mu.Lock()
-		l.outer, l.isSet = zero, false
-		l.mu.Unlock()
+	if glocal.Delete(ctx, key[T]{l}) {
 		return
 	}
-	g.DeleteLocal(key[T]{l})
+	var zero T
+	l.mu.Lock()
+	l.outer, l.isSet = zero, false
+	l.mu.Unlock()
 }

@@ -11,6 +11,7 @@ import (
 	"weak"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/glocal"
 	"github.com/gevent-go/gevent/internal/hubtest"
 	"go.uber.org/goleak"
 )
@@ -144,7 +145,7 @@ func TestLocalFreedAtGreenletEnd(t *testing.T) {
 		wp = weak.Make(b)
 		l.Set(ctx, b)
 	})
-	if _, ok := g.LoadLocal(key[*big]{&l}); ok {
+	if _, ok, _ := glocal.Load(gctx, key[*big]{&l}); ok {
 		t.Error("the dead greenlet still holds its value")
 	}
 	runtime.GC()

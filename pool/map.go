@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gevent-go/gevent/internal/glocal"
 	"github.com/gevent-go/gevent/internal/panicerr"
 	"github.com/gevent-go/gevent/internal/ring"
 
@@ -644,9 +645,7 @@ func stopped(cause error) error {
 func (e *engine[T, R]) call(ctx context.Context, v T) (r R, err error) {
 	defer func() {
 		// Items share their worker greenlet: none may see another's locals.
-		if g := hub.Current(ctx); g != nil {
-			g.ClearLocals()
-		}
+		glocal.Clear(ctx)
 		if p := recover(); p != nil {
 			err = panicerr.From(p)
 		}

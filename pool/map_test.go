@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/glocal"
 	"github.com/gevent-go/gevent/pool"
 	"github.com/gevent-go/gevent/spawn"
 )
@@ -752,9 +753,8 @@ func TestMapItemsDoNotShareLocals(t *testing.T) {
 	run(t, func(ctx context.Context) error {
 		p := pool.New(1)
 		seen, err := pool.Map(ctx, p, []int{1, 2, 3}, func(ctx context.Context, i int) (any, error) {
-			g := hub.Current(ctx)
-			prev, _ := g.LoadLocal(key{})
-			g.StoreLocal(key{}, i)
+			prev, _, _ := glocal.Load(ctx, key{})
+			glocal.Store(ctx, key{}, i)
 			return prev, nil
 		})
 		require.NoError(t, err)

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/net/http/httpguts"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/glocal"
 	"github.com/gevent-go/gevent/internal/panicerr"
 	"github.com/gevent-go/gevent/netpoll"
 )
@@ -173,9 +174,7 @@ func (s *Server) serveConn(ctx context.Context, nc *netpoll.Conn) {
 		if !c.serveRequest(w) {
 			return
 		}
-		if c.g != nil {
-			c.g.ClearLocals() // the next request starts with fresh greenlet-locals
-		}
+		glocal.Clear(ctx) // the next request starts with fresh greenlet-locals
 	}
 }
 
