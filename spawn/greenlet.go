@@ -35,6 +35,17 @@ func (n nameOption) applyGreenlet(o *options) { o.name = string(n) }
 // WithName names the greenlet in dumps, monitor reports and error logs.
 func WithName(name string) Option { return nameOption(name) }
 
+// applyOptions is apart from New so that only a call with options pays for
+// the options struct escaping to the heap (an Option is an interface, so
+// its method gets a pointer it may keep).
+func applyOptions(opts []Option) options {
+	o := new(options)
+	for _, opt := range opts {
+		opt.applyGreenlet(o)
+	}
+	return *o
+}
+
 // Greenlet is a typed green thread: a function returning (T, error) that runs
 // on a hub under the scheduling contract of package hub. Its methods are safe
 // for concurrent use. The zero value is not usable; create greenlets with
@@ -93,8 +104,8 @@ func New[T any](ctx context.Context, fn func(ctx context.Context) (T, error), op
 		panic("spawn: nil function")
 	}
 	var o options
-	for _, opt := range opts {
-		opt.applyGreenlet(&o)
+	if len(opts) > 0 {
+		o = applyOptions(opts)
 	}
 	if ctx == nil {
 		ctx = context.Background()
