@@ -610,7 +610,9 @@ func TestFailureReporting(t *testing.T) {
 		assert.ErrorIs(t, err, errMap)
 		d := pool.Spawn(ctx, p, fail(errDiscarded))
 		p.Discard(d)
-		return p.Join(ctx)
+		// Join does not wait for a discarded member; joining it (which
+		// does not take its error) keeps the hub up until it has failed.
+		return errors.Join(p.Join(ctx), d.Join(ctx))
 	})
 	var got []error
 	for _, err := range log.All() {
