@@ -154,7 +154,7 @@ type Event struct {
 func (e *Event) Set() { e.s.raise(nil) }
 
 // Clear lowers the flag. Waiters already woken by an earlier Set still
-// return true. Clear never blocks.
+// return nil. Clear never blocks.
 func (e *Event) Clear() { e.s.set.Store(false) }
 
 // IsSet reports whether the flag is raised.

@@ -371,6 +371,8 @@ func (q *Queue[T]) Len() int {
 
 // Cap returns the queue's capacity; 0 means unbounded.
 func (q *Queue[T]) Cap() int {
+	q.lock() // a zero queue sets its limit on first use
+	defer q.mu.Unlock()
 	if q.limit == math.MaxInt {
 		return 0
 	}

@@ -250,8 +250,9 @@ type sleeper struct {
 // with_timeout. If fn returns an error and this call's own deadline is what
 // fired, the error is this call's *TimeoutError (it matches ErrTimeout and
 // context.DeadlineExceeded); otherwise fn's value and error pass through
-// unchanged, an outer deadline's included, so nested timeouts tell whose
-// fired by the TimeoutError's identity (errors.As). fn runs on the caller's
+// unchanged, an outer deadline's included. So with nested timeouts, a
+// *TimeoutError is this call's own exactly when the caller's ctx is not
+// done (ctx.Err() == nil), and errors.As shows its After. fn runs on the caller's
 // goroutine; WithTimeout blocks only as fn does, and a kill lands where fn
 // makes its cooperative calls. d < 0 returns ErrNegativeDuration without
 // calling fn.

@@ -148,12 +148,12 @@ func (s *DatagramServer) read(ctx context.Context) {
 		}
 		delay = 0
 		data := bytes.Clone(buf[:n])
-		err = pool.Go(s.base, s.set, func(hctx context.Context) error {
+		g := pool.Go(s.base, s.set, func(hctx context.Context) error {
 			s.handler(hctx, s.pc.WithContext(hctx), data, from)
 			return nil
-		}).Err()
-		if err != nil {
-			s.h.ReportError(nil, fmt.Errorf("netpoll: datagram server on %s: spawn: %w", s.addr, err))
+		})
+		if g.Ready() && !g.Started() { // refused; a failure after it ran is the hub's to report
+			s.h.ReportError(nil, fmt.Errorf("netpoll: datagram server on %s: spawn: %w", s.addr, g.Err()))
 		}
 	}
 }

@@ -635,9 +635,9 @@ func (e *engine[T, R]) yieldLocked(ctx context.Context) bool {
 	return true
 }
 
-// stopped is the error of a map stopped because a worker's ctx (a greenlet
-// is its own ctx) was cancelled: by a kill, a stopping hub, or the caller's
-// ctx.
+// stopped is the error of a map stopped with cause: a worker's ctx was
+// cancelled or a worker was killed before it ran (a kill, a stopping hub, or
+// the caller's ctx).
 func stopped(cause error) error {
 	return fmt.Errorf("pool: map stopped: %w", cause)
 }

@@ -2,6 +2,7 @@ package pool
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"slices"
 	"sync"
@@ -462,7 +463,7 @@ func (s *set) Join(ctx context.Context, opts ...spawn.JoinOption) error {
 		}
 	}
 	if err := s.waitEmpty(ctx); err != nil {
-		return err
+		return errors.Join(err, failed) // the member's error was handed over: keep it
 	}
 	return failed
 }

@@ -66,8 +66,11 @@ type Greenlet[T any] struct {
 	// error (a Get, a JoinAll with RaiseError); with the error links, they
 	// make a failure observed, so the hub does not report it.
 	consumers int
-	nextLink  LinkID
-	seq       uint64 // when it became ready, in doneSeq order
+	// suppressed: it failed while only consumers observed it; the last
+	// consumer to leave without being handed the error reports it.
+	suppressed bool
+	nextLink   LinkID
+	seq        uint64 // when it became ready, in doneSeq order
 }
 
 // doneSeq orders greenlets by the moment they became ready, so JoinAll can
@@ -192,10 +195,12 @@ func (gr *Greenlet[T]) done(_ context.Context, o hub.Outcome) {
 	}
 	var zero T
 	gr.ret = zero
-	observed := gr.consumers > 0 || slices.ContainsFunc(gr.links, func(l link[T]) bool {
+	linked := slices.ContainsFunc(gr.links, func(l link[T]) bool {
 		return l.kind == linkAny || l.kind == linkError
 	})
+	observed := gr.consumers > 0 || linked
 	failed := gr.err != nil
+	gr.suppressed = failed && !linked && gr.consumers > 0
 	gr.mu.Unlock()
 	if failed && !observed {
 		gr.g.Hub().ReportError(gr.g, gr.err)
@@ -348,25 +353,37 @@ func (gr *Greenlet[T]) Get(ctx context.Context) (T, error) {
 	if gr == nil {
 		return zero, ErrNilGreenlet
 	}
-	defer gr.consume()()
+	release, handed := gr.consume(), false
+	defer func() { release(handed) }()
 	if err := gr.Join(ctx); err != nil {
 		return zero, err
 	}
 	gr.mu.Lock()
 	defer gr.mu.Unlock()
+	handed = true
 	return gr.value, gr.err
 }
 
 // consume counts the caller as waiting to be handed the greenlet's error
 // (see consumers) until the returned func is called.
-func (gr *Greenlet[T]) consume() (release func()) {
+func (gr *Greenlet[T]) consume() (release func(handed bool)) {
 	gr.mu.Lock()
 	gr.consumers++
 	gr.mu.Unlock()
-	return func() {
+	return func(handed bool) {
 		gr.mu.Lock()
 		gr.consumers--
+		report := false
+		if handed {
+			gr.suppressed = false
+		} else if gr.suppressed && gr.consumers == 0 {
+			gr.suppressed, report = false, true
+		}
+		err := gr.err
 		gr.mu.Unlock()
+		if report {
+			gr.g.Hub().ReportError(gr.g, err)
+		}
 	}
 }
 

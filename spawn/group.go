@@ -31,7 +31,7 @@ type Handle interface {
 	Kill(ctx context.Context, cause error) error
 	G() *hub.G
 	readySeq() uint64
-	consume() (release func())
+	consume() (release func(handed bool))
 }
 
 var _ Handle = (*Greenlet[int])(nil)
@@ -138,11 +138,26 @@ func JoinAll[H Handle](ctx context.Context, gs []H, opts ...JoinOption) ([]H, er
 		return joinEach(ctx, gs)
 	}
 	if o.raiseError {
-		// The first failure is handed to the caller: it is observed.
-		for _, g := range gs {
-			defer g.consume()()
+		// The first failure is handed to the caller: it is observed. A
+		// failure of another one meanwhile is reported when this returns.
+		handed := -1
+		releases := make([]func(bool), len(gs))
+		for i, g := range gs {
+			releases[i] = g.consume()
 		}
+		defer func() {
+			for i, release := range releases {
+				release(i == handed)
+			}
+		}()
+		return joinRaise(ctx, gs, want, &handed)
 	}
+	return joinRaise(ctx, gs, want, nil)
+}
+
+// joinRaise waits for want of gs in finishing order. With handed non-nil
+// (RaiseError) it returns at the first failure and sets *handed to its index.
+func joinRaise[H Handle](ctx context.Context, gs []H, want int, handed *int) ([]H, error) {
 	r := watch(gs)
 	defer r.stop()
 	done := make([]H, 0, want)
@@ -152,8 +167,9 @@ func JoinAll[H Handle](ctx context.Context, gs []H, opts ...JoinOption) ([]H, er
 			return done, err
 		}
 		done = append(done, gs[i])
-		if o.raiseError {
+		if handed != nil {
 			if err := gs[i].Err(); err != nil {
+				*handed = i
 				return done, err
 			}
 		}

@@ -772,3 +772,25 @@ func TestGo(t *testing.T) {
 	assert.ErrorIs(t, err, boom)
 	assert.PanicsWithValue(t, "spawn: nil function", func() { spawn.Go(ctx, nil) })
 }
+
+// JoinAll with RaiseError hands the first failure to the caller; another
+// failure that happens while it waits is not swallowed: it is reported once
+// JoinAll returns (before, every member counted as observed).
+func TestRaiseErrorReportsTheOthers(t *testing.T) {
+	first, second, third := errors.New("first"), errors.New("second"), errors.New("third")
+	_, log := run(t, func(ctx context.Context) error {
+		a := spawn.Spawn(ctx, func(ctx context.Context) (int, error) { return 0, first })
+		b := spawn.Spawn(ctx, func(ctx context.Context) (int, error) { return 0, second }) // fails in the same window
+		_, err := spawn.JoinAll(ctx, []*spawn.Greenlet[int]{a, b}, spawn.RaiseError())
+		assert.ErrorIs(t, err, first)
+		c := spawn.Spawn(ctx, func(ctx context.Context) (int, error) { return 0, third })
+		_, err = spawn.JoinAll(ctx, []*spawn.Greenlet[int]{a, c}, spawn.RaiseError())
+		assert.ErrorIs(t, err, first, "a is ready and failed: returned at once, c not handed")
+		_, err = spawn.JoinAll(ctx, []*spawn.Greenlet[int]{c})
+		return err
+	})
+	reported := log.All()
+	require.Len(t, reported, 2, "b's and c's failures, handed to nobody, are reported once each")
+	assert.ErrorIs(t, reported[0], second)
+	assert.ErrorIs(t, reported[1], third)
+}

@@ -300,7 +300,11 @@ func (s *Server) spawn(ctx context.Context, fn func(ctx context.Context)) error 
 	hs := *s.hubs.Load()
 	h := hs[(s.next.Add(1)-1)%uint64(len(hs))]
 	if s.cfg.pool != nil {
-		return pool.Go(hub.NewContext(ctx, h), s.cfg.pool, func(ctx context.Context) error { fn(ctx); return nil }, spawn.WithName("httpserver.conn")).Err()
+		g := pool.Go(hub.NewContext(ctx, h), s.cfg.pool, func(ctx context.Context) error { fn(ctx); return nil }, spawn.WithName("httpserver.conn"))
+		if g.Ready() && !g.Started() { // refused; a failure after it ran is the hub's to report
+			return g.Err()
+		}
+		return nil
 	}
 	g := h.Spawn(ctx, hub.Task{
 		Name: "httpserver.conn",

@@ -130,8 +130,10 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 			_ = urls.TaskDone()
 			continue
 		}
-		if err := pool.Spawn(wctx, p, visit(j), spawn.WithName("fetch "+j.key)).Err(); err != nil {
-			return err
+		// A fetch that never got a slot (wctx ended) stops the crawl; one
+		// that ran and failed is the crawl's to record, not a spawn error.
+		if g := pool.Spawn(wctx, p, visit(j), spawn.WithName("fetch "+j.key)); g.Ready() && !g.Started() {
+			return g.Err()
 		}
 	}
 	if err := ctx.Err(); err != nil {
