@@ -90,3 +90,34 @@ func BenchmarkSleep(b *testing.B) {
 		})
 	})
 }
+
+// BenchmarkBlocking: one Blocking call from a greenlet (fn returns at once),
+// against the plain-Go equivalent, a goroutine and a channel hand-off:
+// go test -run=^$ -bench=Blocking ./hub/
+func BenchmarkBlocking(b *testing.B) {
+	b.Run("go-chan", func(b *testing.B) {
+		b.ReportAllocs()
+		done := make(chan error)
+		for b.Loop() {
+			go func() { done <- nil }()
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("hub.Blocking", func(b *testing.B) {
+		b.ReportAllocs()
+		h := MustNew()
+		defer h.Stop(context.Background())
+		if err := h.Run(context.Background(), func(ctx context.Context) error {
+			for b.Loop() {
+				if err := Blocking(ctx, "bench", func(context.Context) error { return nil }); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			b.Fatal(err)
+		}
+	})
+}

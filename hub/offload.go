@@ -77,34 +77,43 @@ func Blocking(ctx context.Context, reason string, fn func(ctx context.Context) e
 	h := g.hub
 	// Past the bound with ctx done, fn runs anyway, unbounded: Blocking
 	// promises to run it, and waiting for a slot would not end.
-	slot := h.blocking.Acquire(ctx) == nil
-	var (
-		w        Waiter
-		panicked bool
-		p        any
-		err      error
-	)
-	w.g = g
-	fctx := Detach(ctx)
-	h.goOff(func() {
-		defer func() {
-			if r := recover(); r != nil {
-				panicked, p = true, r
-			}
-			if slot {
-				h.blocking.Release()
-			}
-			w.Wake()
-		}()
-		err = fn(fctx)
-	})
+	b := &blockingCall{fn: fn, h: h, slot: h.blocking.Acquire(ctx) == nil}
+	b.w.g = g
+	b.ctx = detached{ctx}
+	h.goOff(b.run)
 	// Not killable: the greenlet stays parked until fn is done.
-	g.park(&w, reason, false)
-	if panicked {
-		panic(p)
+	g.park(&b.w, reason, false)
+	if b.panicked {
+		panic(b.p)
 	}
 	g.checkKill()
-	return err
+	return b.err
+}
+
+// blockingCall is one Blocking call: what its goroutine needs and what it
+// hands back, in one allocation (captured variables would each take one).
+type blockingCall struct {
+	w        Waiter
+	fn       func(ctx context.Context) error
+	ctx      detached
+	h        *Hub
+	slot     bool // holds a slot of the hub's blocking bound
+	panicked bool
+	p        any
+	err      error
+}
+
+func (b *blockingCall) run() {
+	defer func() {
+		if r := recover(); r != nil {
+			b.panicked, b.p = true, r
+		}
+		if b.slot {
+			b.h.blocking.Release()
+		}
+		b.w.Wake()
+	}()
+	b.err = b.fn(&b.ctx)
 }
 
 // goOff runs fn on a goroutine of the hub's ants pool, or on a new goroutine
