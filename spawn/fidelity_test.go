@@ -29,7 +29,10 @@ func TestFailuresNeverVanish(t *testing.T) {
 			return nil
 		}, true},
 		"IWait": {func(ctx context.Context, g *spawn.Greenlet[int]) error {
-			for range spawn.IWait(ctx, []*spawn.Greenlet[int]{g}) {
+			for _, err := range spawn.IWait(ctx, []*spawn.Greenlet[int]{g}) {
+				if err != nil {
+					return err
+				}
 			}
 			return nil
 		}, true},

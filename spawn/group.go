@@ -245,17 +245,23 @@ func Wait[H Waitable](ctx context.Context, objs []H, count int) ([]H, error) {
 }
 
 // IWait yields the objects in the order they become ready (gevent's iwait),
-// for use with for range. The iteration ends when every object was yielded,
-// when ctx ends, or when the loop breaks; the subscriptions are removed then.
-// Each step is a cooperative point.
-func IWait[H Waitable](ctx context.Context, objs []H) iter.Seq[H] {
+// each with a nil error, for use with for range. If ctx ends first it yields
+// a zero H with ctx's cause, once, and ends. The iteration also ends when
+// every object was yielded or the loop breaks; the subscriptions are removed
+// then. Each step is a cooperative point and a kill lands there.
+func IWait[H Waitable](ctx context.Context, objs []H) iter.Seq2[H, error] {
 	mustNonNil(objs, "IWait")
-	return func(yield func(H) bool) {
+	return func(yield func(H, error) bool) {
 		r := watch(objs)
 		defer r.stop()
 		for range objs {
 			i, err := r.next(ctx)
-			if err != nil || !yield(objs[i]) {
+			if err != nil {
+				var zero H
+				yield(zero, err)
+				return
+			}
+			if !yield(objs[i], nil) {
 				return
 			}
 		}

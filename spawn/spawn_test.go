@@ -570,10 +570,24 @@ func TestWaitAndIWait(t *testing.T) {
 			}))
 		}
 		var order []time.Duration
-		for g := range spawn.IWait(ctx, gs) {
+		for g, err := range spawn.IWait(ctx, gs) {
+			require.NoError(t, err)
 			order = append(order, g.Value())
 		}
 		assert.Equal(t, []time.Duration{10, 20, 30}, order)
+
+		// A ctx that ends first: IWait yields its cause once, then ends.
+		slow := spawn.Spawn(ctx, func(ctx context.Context) (time.Duration, error) { return 0, hub.Sleep(ctx, time.Hour) })
+		short, cancel := context.WithTimeout(ctx, 5*time.Millisecond)
+		var errs []error
+		for g, err := range spawn.IWait(short, []*spawn.Greenlet[time.Duration]{slow}) {
+			assert.Nil(t, g)
+			errs = append(errs, err)
+		}
+		cancel()
+		require.Len(t, errs, 1)
+		assert.ErrorIs(t, errs[0], context.DeadlineExceeded)
+		slow.KillAsync(nil)
 
 		gs = gs[:0]
 		for _, d := range sleeps {
