@@ -148,10 +148,8 @@ func (h *Hub) registerAt(g *G, ctx context.Context, name string, r Runner) {
 	}
 	g.hub, g.runner, g.name = h, r, name
 	g.id = nextID.Add(1)
-	sp := (*G)(nil)
-	if c, ok := ctx.(*gctx); ok {
-		sp = (*G)(c)
-	}
+	c, _ := ctx.(*gctx)
+	sp := (*G)(c) // nil unless ctx is a greenlet's own
 	// The greenlet's ctx must not register with a cancellable spawn ctx (it
 	// would stay in the parent's children for the parent's whole life), so
 	// it gets the spawn ctx's values only; cancellation is wired separately

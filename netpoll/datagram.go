@@ -209,7 +209,7 @@ func (s *DatagramServer) Stop(ctx context.Context) error {
 
 	s.cancel()
 	_ = s.pc.Close()
-	hub.Blocking(ctx, "netpoll.datagram.stop", func(context.Context) error { <-s.readEnd; return nil }) // prompt: its socket is closed
+	_ = hub.Blocking(ctx, "netpoll.datagram.stop", func(context.Context) error { <-s.readEnd; return nil }) // prompt: its socket is closed
 	var err error
 	if s.set.Join(ctx) != nil {
 		s.set.KillAsync(nil) // a default kill: a success, not a failure to report

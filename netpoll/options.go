@@ -34,7 +34,7 @@ const (
 // it.
 type Option interface {
 	ServerOption
-	applyConn(*config) error
+	connOnly() // marks the options Dial and Listen take; applied as a ServerOption
 }
 
 // A ServerOption configures NewStreamServer or NewDatagramServer: the
@@ -48,7 +48,7 @@ type ServerOption interface {
 // connOption is an Option.
 type connOption func(*config) error
 
-func (f connOption) applyConn(c *config) error   { return f(c) }
+func (connOption) connOnly()                     {}
 func (f connOption) applyServer(c *config) error { return f(c) }
 
 // serverOption is a ServerOption that is no Option.
@@ -83,16 +83,26 @@ func defaultConfig() *config {
 	}
 }
 
-// connConfig resolves the options of Dial (dial set) or Listen.
-func connConfig(opts []Option, dial bool) (*config, error) {
+// resolve applies opts to the defaults; nil options are skipped. Every
+// Option is a ServerOption and applies the same way in both roles.
+func resolve[O ServerOption](opts []O) (*config, error) {
 	c := defaultConfig()
 	for _, o := range opts {
-		if o == nil {
+		if any(o) == nil {
 			continue
 		}
-		if err := o.applyConn(c); err != nil {
+		if err := o.applyServer(c); err != nil {
 			return nil, err
 		}
+	}
+	return c, nil
+}
+
+// connConfig resolves the options of Dial (dial set) or Listen.
+func connConfig(opts []Option, dial bool) (*config, error) {
+	c, err := resolve(opts)
+	if err != nil {
+		return nil, err
 	}
 	if dial && c.listenOnly != "" {
 		return nil, fmt.Errorf("netpoll: %s applies only to a Listener or StreamServer: %w", c.listenOnly, errInvalid)
@@ -102,14 +112,9 @@ func connConfig(opts []Option, dial bool) (*config, error) {
 
 // serverConfig resolves the options of a server.
 func serverConfig(opts []ServerOption) (*config, error) {
-	c := defaultConfig()
-	for _, o := range opts {
-		if o == nil {
-			continue
-		}
-		if err := o.applyServer(c); err != nil {
-			return nil, err
-		}
+	c, err := resolve(opts)
+	if err != nil {
+		return nil, err
 	}
 	if len(c.hubs) > 0 && c.spawner != nil {
 		return nil, fmt.Errorf("netpoll: WithHubs and WithSpawner (or WithPool) together: the spawner picks the hub: %w", errInvalid)

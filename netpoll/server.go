@@ -494,7 +494,7 @@ func (s *StreamServer) killHandlers(self *hub.G) int {
 
 // waitDead parks until g has ended or ctx ends.
 func waitDead(ctx context.Context, g *hub.G) {
-	hub.Blocking(ctx, "netpoll.server.stop", func(context.Context) error {
+	_ = hub.Blocking(ctx, "netpoll.server.stop", func(context.Context) error {
 		select {
 		case <-g.Dead():
 		case <-ctx.Done():
