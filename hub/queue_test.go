@@ -780,3 +780,16 @@ func TestQueueStressNothingLost(t *testing.T) {
 		}
 	}
 }
+
+// A zero Queue sets itself up on first use under its lock, so Cap may race
+// with that first use (run with -race).
+func TestQueueZeroCapRace(t *testing.T) {
+	var q Queue[int]
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = q.TryPut(1)
+	}()
+	assert.Equal(t, 0, q.Cap())
+	<-done
+}

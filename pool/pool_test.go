@@ -763,3 +763,24 @@ func TestSpawnRefused(t *testing.T) {
 	})
 	assert.Empty(t, log.All())
 }
+
+// Join with RaiseError hands a member's failure to the caller; if its ctx then
+// ends while other members still run, that failure is returned beside ctx's
+// cause instead of being lost (it is handed over, so the hub does not report
+// it either).
+func TestJoinRaiseErrorKeepsFailureOnTimeout(t *testing.T) {
+	boom := errors.New("boom")
+	log := run(t, func(ctx context.Context) error {
+		p := pool.New(2)
+		pool.Go(ctx, p, func(context.Context) error { return boom })
+		slow := pool.Go(ctx, p, func(ctx context.Context) error { return hub.Sleep(ctx, time.Hour) })
+		jctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		err := p.Join(jctx, spawn.RaiseError())
+		assert.ErrorIs(t, err, boom)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		slow.KillAsync(nil)
+		return p.Join(ctx)
+	})
+	assert.Empty(t, log.All())
+}
