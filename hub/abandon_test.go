@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // blocker is one blocking call of a primitive, set up so that it blocks.
@@ -198,16 +200,16 @@ func TestBlockingCallsAbandoned(t *testing.T) {
 			h := newTestHub(t)
 			b := mk()
 			var deferred, after bool
-			var out Outcome
+			var out sched.Outcome
 			run(t, h, func(ctx context.Context) error {
-				g := h.Spawn(ctx, Task{
+				g := h.spawn(ctx, sched.Task{
 					Run: func(ctx context.Context) error {
 						defer func() { deferred = true }()
 						b.block(ctx)
 						after = true
 						return nil
 					},
-					Done: func(_ context.Context, o Outcome) { out = o },
+					Done: func(_ context.Context, o sched.Outcome) { out = o },
 				})
 				Yield(ctx)
 				if g.State() != StateParked {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // BenchmarkSwitch: two tasks handing control back and forth; ns/op is per
@@ -41,7 +43,7 @@ func BenchmarkSwitch(b *testing.B) {
 		count := 0
 		b.ResetTimer()
 		_ = h.Run(context.Background(), func(ctx context.Context) error {
-			other := h.Spawn(ctx, Task{Run: func(ctx context.Context) error {
+			other := h.spawn(ctx, sched.Task{Run: func(ctx context.Context) error {
 				for count < n {
 					count++
 					if err := Yield(ctx); err != nil {

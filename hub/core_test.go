@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gevent-go/gevent/internal/sched"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -220,8 +221,8 @@ func TestTimersDeadlineOrderUnderLoad(t *testing.T) {
 		// start cannot make an early sleeper arrive after a late one.
 		base := time.Now().Add(time.Second)
 		parked := 0
-		sleeper := func(due time.Time, kind int) Task {
-			return Task{Run: func(ctx context.Context) error {
+		sleeper := func(due time.Time, kind int) sched.Task {
+			return sched.Task{Run: func(ctx context.Context) error {
 				parked++
 				if err := Sleep(ctx, time.Until(due)); err != nil {
 					return err
@@ -231,7 +232,7 @@ func TestTimersDeadlineOrderUnderLoad(t *testing.T) {
 			}}
 		}
 		for range early {
-			h.Spawn(ctx, sleeper(base, 0))
+			h.spawn(ctx, sleeper(base, 0))
 		}
 		for parked < early {
 			if err := Yield(ctx); err != nil {
@@ -242,7 +243,7 @@ func TestTimersDeadlineOrderUnderLoad(t *testing.T) {
 			return errors.New("the early sleepers took longer than a second to start")
 		}
 		for range late {
-			h.Spawn(ctx, sleeper(base.Add(gap), 1))
+			h.spawn(ctx, sleeper(base.Add(gap), 1))
 		}
 		if err := h.Wait(ctx); err != nil {
 			return fmt.Errorf("wait gave up: %w", err)
@@ -269,11 +270,11 @@ func TestSpawnLaterOrder(t *testing.T) {
 		run(t, h, func(ctx context.Context) error {
 			var gs []*G
 			for i := range 3 {
-				g := h.NewGreenlet(ctx, Task{Run: func(context.Context) error {
+				g := h.newGreenlet(ctx, sched.Task{Run: func(context.Context) error {
 					order = append(order, i)
 					return nil
 				}})
-				require.NoError(t, g.StartLater(time.Duration(i+1)*time.Millisecond))
+				require.NoError(t, g.startLater(time.Duration(i+1)*time.Millisecond))
 				gs = append(gs, g)
 			}
 			for _, g := range gs {
@@ -292,7 +293,7 @@ func TestTimerWakeRunsAheadOfQueued(t *testing.T) {
 	h := newHub(t, WithMonitor(0, nil))
 	var order []string
 	run(t, h, func(ctx context.Context) error {
-		h.Spawn(ctx, Task{Run: func(ctx context.Context) error {
+		h.spawn(ctx, sched.Task{Run: func(ctx context.Context) error {
 			if err := Sleep(ctx, time.Millisecond); err != nil {
 				return err
 			}
@@ -303,7 +304,7 @@ func TestTimerWakeRunsAheadOfQueued(t *testing.T) {
 			return err
 		}
 		for i := range 3 {
-			h.Spawn(ctx, Task{Run: func(context.Context) error {
+			h.spawn(ctx, sched.Task{Run: func(context.Context) error {
 				order = append(order, fmt.Sprint("queued", i))
 				return nil
 			}})
@@ -329,9 +330,9 @@ func TestKilledBeforeStartEndsOnHub(t *testing.T) {
 	q := NewQueue[int](1)
 	require.NoError(t, q.Put(context.Background(), 0)) // full
 	doneRan := make(chan error, 1)
-	g := h.NewGreenlet(context.Background(), Task{
+	g := h.newGreenlet(context.Background(), sched.Task{
 		Run: func(context.Context) error { t.Error("a greenlet killed before it ran must never run"); return nil },
-		Done: func(ctx context.Context, o Outcome) {
+		Done: func(ctx context.Context, o sched.Outcome) {
 			if running(ctx) == nil {
 				doneRan <- errors.New("Done's ctx does not carry the running greenlet")
 				return
@@ -362,7 +363,7 @@ func TestKilledWhileWaitingForCapacity(t *testing.T) {
 		hold.Wait(ctx)
 		return nil
 	})
-	var outs []<-chan Outcome
+	var outs []<-chan sched.Outcome
 	var gs []*G
 	for range 5 {
 		g, out := spawnFn(context.Background(), h, "", func(context.Context) error {
@@ -391,7 +392,7 @@ func TestSpawnerNilAfterDeath(t *testing.T) {
 	h := newHub(t)
 	var child *G
 	run(t, h, func(ctx context.Context) error {
-		child = h.Spawn(ctx, Task{Run: func(ctx context.Context) error { return Sleep(ctx, 5*time.Millisecond) }})
+		child = h.spawn(ctx, sched.Task{Run: func(ctx context.Context) error { return Sleep(ctx, 5*time.Millisecond) }})
 		assert.Equal(t, Current(ctx), child.Spawner())
 		return nil
 	})
@@ -428,7 +429,7 @@ func TestDriverSurvivesPanicAndGoexit(t *testing.T) {
 	for _, p := range []int{1, 2} {
 		t.Run(fmt.Sprint("P=", p), func(t *testing.T) {
 			h := newHub(t, WithParallelism(p))
-			var outs []<-chan Outcome
+			var outs []<-chan sched.Outcome
 			for i := range 20 {
 				_, out := spawnFn(context.Background(), h, "", func(ctx context.Context) error {
 					Yield(ctx)
@@ -464,7 +465,7 @@ func TestStopLogsOneSummary(t *testing.T) {
 	var buf syncBuffer
 	h := MustNew(WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
 	for range 1000 {
-		h.Spawn(context.Background(), Task{Run: func(ctx context.Context) error { return Sleep(ctx, time.Hour) }})
+		h.spawn(context.Background(), sched.Task{Run: func(ctx context.Context) error { return Sleep(ctx, time.Hour) }})
 	}
 	for h.Stats().Parked < 1000 {
 		runtime.Gosched()

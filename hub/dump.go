@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // Dump writes the tree of the hub's registered greenlets, gevent's
@@ -82,8 +84,8 @@ func (h *Hub) Run(ctx context.Context, fn func(ctx context.Context) error) error
 	if fn == nil {
 		panic("hub: Run with a nil function")
 	}
-	var out Outcome
-	g := h.Spawn(ctx, Task{Name: "main", Run: fn, Done: func(_ context.Context, o Outcome) { out = o }})
+	var out sched.Outcome
+	g := h.spawn(ctx, sched.Task{Name: "main", Run: fn, Done: func(_ context.Context, o sched.Outcome) { out = o }})
 	_ = Blocking(ctx, "hub.run", func(context.Context) error { <-g.Dead(); return nil })
 	if out.Killed && out.Err == ErrKilled {
 		return nil

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // waiting returns the number of entries in s's wait list.
@@ -305,7 +307,7 @@ func TestPrimitivesAcrossHubs(t *testing.T) {
 	q := NewQueue[int](1)
 	s := NewSemaphore(0)
 	done := make(chan []string, 1)
-	waiter := h1.Spawn(context.Background(), Task{Run: func(ctx context.Context) error {
+	waiter := h1.spawn(context.Background(), sched.Task{Run: func(ctx context.Context) error {
 		var got []string
 		if e.Wait(ctx) == nil {
 			got = append(got, "event")
@@ -432,12 +434,12 @@ func TestAsyncResultAsLinkTarget(t *testing.T) {
 			var r AsyncResult[int]
 			run(t, h, func(ctx context.Context) error {
 				var v int
-				h.Spawn(ctx, Task{
+				h.spawn(ctx, sched.Task{
 					Run: func(ctx context.Context) (err error) {
 						v, err = tc.run(ctx)
 						return err
 					},
-					Done: func(_ context.Context, o Outcome) { r.Settle(v, o.Err) },
+					Done: func(_ context.Context, o sched.Outcome) { r.Settle(v, o.Err) },
 				})
 				got, err := r.Get(ctx)
 				if got != tc.wantV || err != tc.wantErr {

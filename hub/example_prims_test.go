@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/spawn"
 )
 
 // Workers block on an Event until the main greenlet raises it; they wake in
@@ -16,11 +17,11 @@ func ExampleEvent() {
 	var ready hub.Event
 	h.Run(context.Background(), func(ctx context.Context) error {
 		for i := range 3 {
-			h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+			spawn.Go(ctx, func(ctx context.Context) error {
 				ready.Wait(ctx)
 				fmt.Println("worker", i, "starts")
 				return nil
-			}})
+			})
 		}
 		hub.Yield(ctx) // the workers run until they block in Wait
 		fmt.Println("ready")
@@ -42,14 +43,14 @@ func ExampleQueue() {
 	defer h.Stop(context.Background())
 	jobs := hub.NewQueue[string](2)
 	h.Run(context.Background(), func(ctx context.Context) error {
-		h.Spawn(ctx, hub.Task{Name: "worker", Run: func(ctx context.Context) error {
+		spawn.Go(ctx, func(ctx context.Context) error {
 			for job := range jobs.All(ctx) {
 				fmt.Println("did", job)
 				jobs.TaskDone()
 			}
 			fmt.Println("worker stops")
 			return nil
-		}})
+		}, spawn.WithName("worker"))
 		for _, job := range []string{"a", "b", "c"} {
 			jobs.Put(ctx, job) // blocks on "c" until the worker takes "a"
 		}
@@ -75,7 +76,7 @@ func ExampleSemaphore() {
 	room := hub.NewSemaphore(2)
 	h.Run(context.Background(), func(ctx context.Context) error {
 		for i := range 4 {
-			h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+			spawn.Go(ctx, func(ctx context.Context) error {
 				if err := room.Acquire(ctx); err != nil {
 					return err
 				}
@@ -84,7 +85,7 @@ func ExampleSemaphore() {
 				hub.Yield(ctx) // sing
 				fmt.Println(i, "out")
 				return nil
-			}})
+			})
 		}
 		h.Wait(ctx)
 		return nil
@@ -107,12 +108,12 @@ func ExampleNewPipe() {
 	defer h.Stop(context.Background())
 	parent, child := hub.NewPipe[string](true)
 	h.Run(context.Background(), func(ctx context.Context) error {
-		h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+		spawn.Go(ctx, func(ctx context.Context) error {
 			defer child.Close()
 			child.Send(ctx, "hello")
 			child.Send(ctx, "bye")
 			return nil
-		}})
+		})
 		for {
 			msg, err := parent.Recv(ctx)
 			if err == io.EOF {

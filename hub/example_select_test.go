@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/spawn"
 )
 
 // A greenlet waits on a Go channel fed by another greenlet of the same hub
@@ -16,7 +17,7 @@ func ExampleSelect() {
 	h.Run(context.Background(), func(ctx context.Context) error {
 		jobs := make(chan string)
 		var quit hub.Event
-		h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+		spawn.Go(ctx, func(ctx context.Context) error {
 			for _, j := range []string{"wash", "dry"} {
 				if err := hub.Send(ctx, jobs, j); err != nil {
 					return err
@@ -24,7 +25,7 @@ func ExampleSelect() {
 			}
 			quit.Set()
 			return nil
-		}})
+		})
 		for {
 			var job string
 			i, err := hub.Select(ctx,

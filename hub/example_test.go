@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/spawn"
 )
 
 func ExampleSleep() {
@@ -19,13 +20,13 @@ func ExampleSleep() {
 			if name == "fast" {
 				d = 10 * time.Millisecond
 			}
-			h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+			spawn.Go(ctx, func(ctx context.Context) error {
 				if err := hub.Sleep(ctx, d); err != nil {
 					return err
 				}
 				fmt.Println(name, "woke up")
 				return nil
-			}})
+			})
 		}
 		fmt.Println("main sleeps; the others run meanwhile")
 		return hub.Sleep(ctx, 40*time.Millisecond)
@@ -61,11 +62,12 @@ func ExampleShards() {
 
 	hits := make([]int, s.Len()) // hits[i] is touched by shard i's greenlets only
 	for i := range s.Len() {
+		ctx := hub.NewContext(context.Background(), s.Hub(i))
 		for range 1000 {
-			s.Hub(i).Spawn(context.Background(), hub.Task{Run: func(ctx context.Context) error {
+			spawn.Go(ctx, func(ctx context.Context) error {
 				hits[i]++
 				return hub.Yield(ctx)
-			}})
+			})
 		}
 	}
 	s.Wait(context.Background())
@@ -82,10 +84,10 @@ func ExampleWithSeed() {
 		var order []string
 		_ = h.Run(context.Background(), func(ctx context.Context) error {
 			for _, name := range []string{"a", "b", "c", "d"} {
-				h.Spawn(ctx, hub.Task{Run: func(context.Context) error {
+				spawn.Go(ctx, func(context.Context) error {
 					order = append(order, name)
 					return nil
-				}})
+				})
 			}
 			h.Wait(ctx)
 			return nil

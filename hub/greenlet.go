@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/internal/glocal"
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // State is where a greenlet stands in its life.
@@ -44,47 +45,11 @@ func (s State) String() string {
 	return "unknown"
 }
 
-// Outcome is how a greenlet's function ended, as the hub saw it.
-type Outcome struct {
-	// Err is the function's returned error, a *PanicError, or the kill cause.
-	Err error
-	// Killed reports that the greenlet ended because it was killed (including
-	// a kill before it ever ran).
-	Killed bool
-	// Started reports whether the function ever ran.
-	Started bool
-}
-
-// Runner is what the hub runs as a greenlet when it is given as a value with
-// methods rather than a Task of funcs (the spawn package's Greenlet is one);
-// the methods have the meaning of Task's Run and Done.
-type Runner interface {
-	Run(ctx context.Context) error
-	Done(ctx context.Context, o Outcome)
-}
-
-// Task is what the hub runs as a greenlet: a Runner made of funcs.
-type Task struct {
-	// Name names the greenlet in dumps and monitor reports; empty gives
-	// "Greenlet-<id>".
-	Name string
-	// Run is the greenlet's function. It gets the greenlet's ctx.
-	Run func(ctx context.Context) error
-	// Done is called exactly once when the greenlet ends, on the greenlet's
-	// own coroutine while it still holds its run token, so it may make
-	// cooperative calls with the ctx it gets: the greenlet's ctx, or after a
-	// kill a ctx that carries the greenlet without its cancellation. A
-	// greenlet killed before it ran never runs Run, but it still ends on
-	// the hub this way (only if the hub's drivers are gone, after Stop, does
-	// Done run on the killer's goroutine).
-	Done func(ctx context.Context, o Outcome)
-}
-
-// taskRunner adapts a Task to the hub's internal runner.
-type taskRunner struct{ t *Task }
+// taskRunner adapts a sched.Task to the sched.Runner the hub runs.
+type taskRunner struct{ t *sched.Task }
 
 func (r taskRunner) Run(ctx context.Context) error { return r.t.Run(ctx) }
-func (r taskRunner) Done(ctx context.Context, o Outcome) {
+func (r taskRunner) Done(ctx context.Context, o sched.Outcome) {
 	if r.t.Done != nil {
 		r.t.Done(ctx, o)
 	}
@@ -98,7 +63,7 @@ type gkey struct{}
 // it; Current recovers it from that ctx.
 type G struct {
 	hub    *Hub
-	runner Runner
+	runner sched.Runner
 	// parent is the spawn ctx's values, without its cancellation.
 	parent context.Context
 	name   string // as given; empty means "Greenlet-<id>"
@@ -157,7 +122,7 @@ type G struct {
 	watched  bool // with the park: a ctx of its own (a deadline, a cancel) may end the wait
 	// Guarded by hub.mu.
 	started    bool
-	delayed    bool // registered by StartLater, waiting for its timer
+	delayed    bool // registered by startLater, waiting for its timer
 	zombie     bool // killed before it ran: it only ends (see execute)
 	inCapQ     bool // queued in capQ
 	stopParent bool // rare.stopParent is set (before the start)
@@ -329,8 +294,8 @@ func (g *G) KillCause() error {
 	return g.cause
 }
 
-// Dead returns a channel closed once the greenlet has ended and its Task.Done
-// has returned. It does not block.
+// Dead returns a channel closed once the greenlet has ended and its end
+// callbacks (a spawn.Greenlet's links) have returned. It does not block.
 func (g *G) Dead() <-chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -373,8 +338,8 @@ var ErrKilled = errors.New("hub: greenlet killed")
 
 // Kill requests that g stop with cause (nil means ErrKilled). It never blocks.
 // A greenlet that has not started never runs: it is queued to end on the hub
-// (its Task.Done runs there, with a working ctx, never on the caller's
-// goroutine). A running or parked greenlet is stopped at its next
+// (its end callbacks, such as a spawn.Greenlet's links, run there, with a
+// working ctx, never on the caller's goroutine). A running or parked greenlet is stopped at its next
 // cooperative point. Killing a dead greenlet, or killing twice, does nothing
 // more. Kill reports whether this call delivered the kill.
 func (g *G) Kill(cause error) bool {
@@ -471,7 +436,7 @@ func (g *G) cancelNow() {
 }
 
 func (g *G) finishUnstarted(cause error, registered bool) {
-	g.hub.finish(g, Outcome{Err: cause, Killed: true})
+	g.hub.finish(g, sched.Outcome{Err: cause, Killed: true})
 	g.markDead()
 	if registered {
 		g.hub.mu.Lock()

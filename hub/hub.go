@@ -338,10 +338,6 @@ func (h *Hub) reportError(g *G, err error) {
 	h.cfg.logger.Error("hub: greenlet failed and nobody observed it", args...)
 }
 
-// ReportError hands err to the hub's error handler, as the hub does for a
-// failure nobody observed. g may be nil.
-func (h *Hub) ReportError(g *G, err error) { h.reportError(g, err) }
-
 // Wait blocks until the hub has no registered greenlet left (gevent's
 // wait() with no objects, hub.join) and returns nil, or until ctx is done and
 // returns ctx's cause. From a greenlet (of this hub or another) it waits

@@ -14,6 +14,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/gevent-go/gevent/internal/sched"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
@@ -38,9 +39,9 @@ func newHub(t *testing.T, opts ...Option) *Hub {
 
 // spawnFn starts fn as a greenlet of h and returns a channel that yields its
 // outcome.
-func spawnFn(ctx context.Context, h *Hub, name string, fn func(ctx context.Context) error) (*G, <-chan Outcome) {
-	out := make(chan Outcome, 1)
-	g := h.Spawn(ctx, Task{Name: name, Run: fn, Done: func(_ context.Context, o Outcome) { out <- o }})
+func spawnFn(ctx context.Context, h *Hub, name string, fn func(ctx context.Context) error) (*G, <-chan sched.Outcome) {
+	out := make(chan sched.Outcome, 1)
+	g := h.spawn(ctx, sched.Task{Name: name, Run: fn, Done: func(_ context.Context, o sched.Outcome) { out <- o }})
 	return g, out
 }
 
@@ -69,12 +70,12 @@ func TestNegativeDurations(t *testing.T) {
 		assert.ErrorIs(t, Sleep(ctx, -time.Millisecond), ErrNegativeDuration)
 		_, err := WithTimeout(ctx, -1, func(context.Context) (int, error) { t.Error("must not run"); return 0, nil })
 		assert.ErrorIs(t, err, ErrNegativeDuration)
-		g := h.NewGreenlet(ctx, Task{Run: func(context.Context) error { return nil }})
-		assert.ErrorIs(t, g.StartLater(-time.Second), ErrNegativeDuration)
+		g := h.newGreenlet(ctx, sched.Task{Run: func(context.Context) error { return nil }})
+		assert.ErrorIs(t, g.startLater(-time.Second), ErrNegativeDuration)
 		return nil
 	}))
 	assert.ErrorIs(t, Sleep(context.Background(), -1), ErrNegativeDuration)
-	assert.PanicsWithValue(t, "hub: nil greenlet function", func() { h.Spawn(context.Background(), Task{}) })
+	assert.PanicsWithValue(t, "hub: nil greenlet function", func() { h.spawn(context.Background(), sched.Task{}) })
 }
 
 // Sleepers wake in deadline order, ties in the order they went to sleep.
@@ -83,7 +84,7 @@ func TestSleepOrder(t *testing.T) {
 	var log []int
 	require.NoError(t, h.Run(context.Background(), func(ctx context.Context) error {
 		for i, d := range []int{30, 10, 20, 10} {
-			h.Spawn(ctx, Task{Run: func(ctx context.Context) error {
+			h.spawn(ctx, sched.Task{Run: func(ctx context.Context) error {
 				if err := Sleep(ctx, time.Duration(d)*time.Millisecond); err != nil {
 					return err
 				}
@@ -106,7 +107,7 @@ func TestSynctestFakeClock(t *testing.T) {
 		var woke []time.Duration
 		require.NoError(t, h.Run(context.Background(), func(ctx context.Context) error {
 			for _, d := range []time.Duration{time.Hour, time.Minute} {
-				h.Spawn(ctx, Task{Run: func(ctx context.Context) error {
+				h.spawn(ctx, sched.Task{Run: func(ctx context.Context) error {
 					if err := Sleep(ctx, d); err != nil {
 						return err
 					}
@@ -128,7 +129,7 @@ func TestParallelism(t *testing.T) {
 		t.Run(fmt.Sprint("P=", p), func(t *testing.T) {
 			h := newHub(t, WithParallelism(p), WithMonitor(0, nil))
 			var running, peak atomic.Int32
-			var outs []<-chan Outcome
+			var outs []<-chan sched.Outcome
 			for range 4 {
 				_, out := spawnFn(context.Background(), h, "", func(ctx context.Context) error {
 					n := running.Add(1)
@@ -196,7 +197,7 @@ func TestOffloadKeepsHubLive(t *testing.T) {
 	release := make(chan struct{})
 	ticks := 0
 	require.NoError(t, h.Run(context.Background(), func(ctx context.Context) error {
-		ticker := h.Spawn(ctx, Task{Run: func(ctx context.Context) error {
+		ticker := h.spawn(ctx, sched.Task{Run: func(ctx context.Context) error {
 			for ticks < 3 {
 				if err := Sleep(ctx, time.Millisecond); err != nil {
 					return err
@@ -232,8 +233,8 @@ func TestOffloadPanicBecomesError(t *testing.T) {
 func TestStatsAndDump(t *testing.T) {
 	h := newHub(t)
 	require.NoError(t, h.Run(context.Background(), func(ctx context.Context) error {
-		parent := h.Spawn(ctx, Task{Name: "parent", Run: func(ctx context.Context) error {
-			h.Spawn(ctx, Task{Name: "child", Run: func(ctx context.Context) error { return Sleep(ctx, time.Hour) }})
+		parent := h.spawn(ctx, sched.Task{Name: "parent", Run: func(ctx context.Context) error {
+			h.spawn(ctx, sched.Task{Name: "child", Run: func(ctx context.Context) error { return Sleep(ctx, time.Hour) }})
 			return Sleep(ctx, time.Hour)
 		}})
 		require.NoError(t, Yield(ctx))
@@ -261,14 +262,14 @@ func TestStatsAndDump(t *testing.T) {
 func TestStop(t *testing.T) {
 	h := MustNew()
 	cleaned := make(chan struct{})
-	var outs []<-chan Outcome
+	var outs []<-chan sched.Outcome
 	_, o := spawnFn(context.Background(), h, "sleeper", func(ctx context.Context) error {
 		defer close(cleaned)
 		return Sleep(ctx, time.Hour)
 	})
 	outs = append(outs, o)
-	g := h.NewGreenlet(context.Background(), Task{Run: func(context.Context) error { return nil }})
-	require.NoError(t, g.StartLater(time.Hour))
+	g := h.newGreenlet(context.Background(), sched.Task{Run: func(context.Context) error { return nil }})
+	require.NoError(t, g.startLater(time.Hour))
 	for !(h.Stats().Parked == 1) {
 		runtime.Gosched()
 	}
@@ -309,7 +310,7 @@ func TestStopDeadline(t *testing.T) {
 func TestUnobservedFailureIsLogged(t *testing.T) {
 	var buf syncBuffer
 	h := newHub(t, WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
-	g := h.Spawn(context.Background(), Task{Name: "doomed", Run: func(context.Context) error { return errors.New("nobody listens") }})
+	g := h.spawn(context.Background(), sched.Task{Name: "doomed", Run: func(context.Context) error { return errors.New("nobody listens") }})
 	<-g.Dead()
 	assert.Contains(t, buf.String(), "nobody listens")
 	assert.Contains(t, buf.String(), "doomed")

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // gevent test__semaphore (item 64): Semaphore(0).acquire(timeout=.01) gives
@@ -315,8 +317,8 @@ func TestLockStress(t *testing.T) {
 			for i := range 6 {
 				wg.Add(1)
 				if i%2 == 0 {
-					h.Spawn(context.Background(), Task{Run: func(ctx context.Context) error { return worker(ctx, i) },
-						Done: func(_ context.Context, o Outcome) {
+					h.spawn(context.Background(), sched.Task{Run: func(ctx context.Context) error { return worker(ctx, i) },
+						Done: func(_ context.Context, o sched.Outcome) {
 							if o.Err != nil {
 								t.Errorf("worker: %v", o.Err)
 							}

@@ -3,6 +3,8 @@ package hub
 import (
 	"context"
 	"testing"
+
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // The producer/consumer benchmarks move b.N ints through a buffer of 100
@@ -19,7 +21,7 @@ func BenchmarkQueueProducerConsumer(b *testing.B) {
 		b.ReportAllocs()
 		b.ResetTimer()
 		var sum int
-		cons := h.Spawn(context.Background(), Task{Run: func(ctx context.Context) error {
+		cons := h.spawn(context.Background(), sched.Task{Run: func(ctx context.Context) error {
 			for range b.N {
 				v, err := q.Get(ctx)
 				if err != nil {
@@ -29,7 +31,7 @@ func BenchmarkQueueProducerConsumer(b *testing.B) {
 			}
 			return nil
 		}})
-		h.Spawn(context.Background(), Task{Run: func(ctx context.Context) error {
+		h.spawn(context.Background(), sched.Task{Run: func(ctx context.Context) error {
 			for i := range b.N {
 				if err := q.Put(ctx, i); err != nil {
 					return err
@@ -94,7 +96,7 @@ func BenchmarkEventPingPong(b *testing.B) {
 		rounds := 0
 		b.ReportAllocs()
 		b.ResetTimer()
-		h.Spawn(context.Background(), Task{Run: func(ctx context.Context) error {
+		h.spawn(context.Background(), sched.Task{Run: func(ctx context.Context) error {
 			for range b.N {
 				if ping.Wait(ctx) != nil {
 					return context.Cause(ctx)
@@ -104,7 +106,7 @@ func BenchmarkEventPingPong(b *testing.B) {
 			}
 			return nil
 		}})
-		pinger := h.Spawn(context.Background(), Task{Run: func(ctx context.Context) error {
+		pinger := h.spawn(context.Background(), sched.Task{Run: func(ctx context.Context) error {
 			for range b.N {
 				ping.Set()
 				if pong.Wait(ctx) != nil {
@@ -129,7 +131,7 @@ func BenchmarkEventPingPong(b *testing.B) {
 		b.ResetTimer()
 		var gs [2]*G
 		for i := range gs {
-			gs[i] = h.Spawn(context.Background(), Task{Run: func(ctx context.Context) error {
+			gs[i] = h.spawn(context.Background(), sched.Task{Run: func(ctx context.Context) error {
 				for range b.N {
 					if err := Yield(ctx); err != nil {
 						return err

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gevent-go/gevent/internal/sched"
 	"go.uber.org/goleak"
 )
 
@@ -66,7 +67,7 @@ func run(t testing.TB, h *Hub, body func(ctx context.Context) error) {
 
 // spawn starts fn as a greenlet named name.
 func spawn(ctx context.Context, h *Hub, name string, fn func(ctx context.Context) error) *G {
-	return h.Spawn(ctx, Task{Name: name, Run: fn})
+	return h.spawn(ctx, sched.Task{Name: name, Run: fn})
 }
 
 // join waits, cooperatively from a greenlet, until g is dead.

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // How the scheduler works.
@@ -134,15 +136,18 @@ const hubLabel = "gevent.hub"
 var nextHubID atomic.Uint64
 
 // register creates the hub record of a greenlet. The greenlet is not yet
-// queued: Start does that.
-func (h *Hub) register(ctx context.Context, name string, r Runner) *G {
+// queued: start does that.
+func (h *Hub) register(ctx context.Context, name string, r sched.Runner) *G {
 	g := &G{}
 	h.registerAt(g, ctx, name, r)
 	return g
 }
 
-// registerAt is register for a record the caller allocated (zero).
-func (h *Hub) registerAt(g *G, ctx context.Context, name string, r Runner) {
+// registerAt is register for a record the caller allocated (zero). ctx is
+// the spawn ctx: the greenlet's ctx inherits its values, its cancellation
+// kills the greenlet, and the greenlet it carries (if any) becomes the
+// spawner.
+func (h *Hub) registerAt(g *G, ctx context.Context, name string, r sched.Runner) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -181,11 +186,10 @@ func (h *Hub) registerAt(g *G, ctx context.Context, name string, r Runner) {
 	}
 }
 
-// NewGreenlet creates a greenlet for t on h without starting it; Start queues
-// it. ctx is the spawn ctx: the greenlet's ctx inherits its values, its
-// cancellation kills the greenlet, and the greenlet it carries (if any)
-// becomes the spawner. Run must not be nil.
-func (h *Hub) NewGreenlet(ctx context.Context, t Task) *G {
+// newGreenlet creates a greenlet for t on h without starting it; start
+// queues it. ctx is the spawn ctx (see registerAt). Run must not be nil.
+// Without Done, a failure goes to the error handler.
+func (h *Hub) newGreenlet(ctx context.Context, t sched.Task) *G {
 	if t.Run == nil {
 		panic("hub: nil greenlet function")
 	}
@@ -195,45 +199,19 @@ func (h *Hub) NewGreenlet(ctx context.Context, t Task) *G {
 	return g
 }
 
-// NewGreenletRunner is NewGreenlet for a Runner: r.Run is the greenlet's
-// function and r.Done its end callback. r must not be nil.
-func (h *Hub) NewGreenletRunner(ctx context.Context, name string, r Runner) *G {
-	if r == nil {
-		panic("hub: nil greenlet runner")
-	}
-	return h.register(ctx, name, r)
-}
-
-// NewRunner is NewGreenletRunner for a runner that lives in the same
-// allocation as the greenlet's record: it allocates an R, makes *R (which
-// must implement Runner) the greenlet's runner, and returns both, so a
-// typed handle (package spawn's Greenlet) costs no allocation of its own.
-func NewRunner[R any, PR interface {
-	*R
-	Runner
-}](h *Hub, ctx context.Context, name string) (*G, PR) {
-	b := &struct {
-		g G
-		r R
-	}{}
-	r := PR(&b.r)
-	h.registerAt(&b.g, ctx, name, r)
-	return &b.g, r
-}
-
-// Spawn creates a greenlet for t and starts it (see Start).
-func (h *Hub) Spawn(ctx context.Context, t Task) *G {
-	g := h.NewGreenlet(ctx, t)
-	g.Start()
+// spawn creates a greenlet for t and starts it.
+func (h *Hub) spawn(ctx context.Context, t sched.Task) *G {
+	g := h.newGreenlet(ctx, t)
+	g.start()
 	return g
 }
 
-// Start queues g for a run token; it never blocks. Like gevent's spawn, a
+// start queues g for a run token; it never blocks. Like gevent's spawn, a
 // greenlet started by a running greenlet begins only when the starter reaches
-// a cooperative point (with P = 1); greenlets start FIFO. Start on a started,
+// a cooperative point (with P = 1); greenlets start FIFO. start on a started,
 // dead or killed greenlet does nothing. If the hub was stopped, g ends at once
 // with ErrHubStopped, without running.
-func (g *G) Start() {
+func (g *G) start() {
 	h := g.hub
 	h.mu.Lock()
 	if g.started || State(g.state.Load()) != StateNew {
@@ -253,14 +231,14 @@ func (g *G) Start() {
 	h.wake(d)
 }
 
-// StartLater starts g after d, on the hub's timer; it never blocks. The
+// startLater starts g after d, on the hub's timer; it never blocks. The
 // greenlet counts as registered (it keeps Hub.Wait waiting) from now on.
-func (g *G) StartLater(d time.Duration) error {
+func (g *G) startLater(d time.Duration) error {
 	if d < 0 {
 		return ErrNegativeDuration
 	}
 	if d == 0 {
-		g.Start()
+		g.start()
 		return nil
 	}
 	h := g.hub
@@ -269,7 +247,7 @@ func (g *G) StartLater(d time.Duration) error {
 		stopped := h.stopped
 		h.mu.Unlock()
 		if stopped {
-			g.Start() // ends it with ErrHubStopped
+			g.start() // ends it with ErrHubStopped
 		}
 		return nil
 	}
@@ -666,17 +644,17 @@ func (h *Hub) execute(g *G) {
 		// Killed before it ran: it never runs, it only ends. (Its kill
 		// counts as landed: Done's cooperative calls must work.)
 		g.killDone = true
-		h.finish(g, Outcome{Err: g.cause, Killed: true})
+		h.finish(g, sched.Outcome{Err: g.cause, Killed: true})
 		g.sw = actDead
 		return
 	}
-	o := Outcome{Started: true}
+	o := sched.Outcome{Started: true}
 	returned := false
 	defer func() {
 		if !returned {
 			// runtime.Goexit is unwinding the coroutine: end the greenlet
 			// here; the driver sees the rest (see drive).
-			h.finish(g, Outcome{Err: ErrGoexit, Started: true})
+			h.finish(g, sched.Outcome{Err: ErrGoexit, Started: true})
 			g.sw = actDead
 		}
 	}()
@@ -707,7 +685,7 @@ func (h *Hub) execute(g *G) {
 	returned = true
 }
 
-func (h *Hub) finish(g *G, o Outcome) {
+func (h *Hub) finish(g *G, o sched.Outcome) {
 	if g.stopParent {
 		g.mu.Lock()
 		stop := g.rare.stopParent

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gevent-go/gevent/internal/sched"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,7 +20,7 @@ func TestShardsRunInParallel(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { require.NoError(t, s.Stop(context.Background())) }()
 	var started [2]atomic.Bool
-	outs := make([]<-chan Outcome, 2)
+	outs := make([]<-chan sched.Outcome, 2)
 	for i := range 2 {
 		_, outs[i] = spawnFn(context.Background(), s.Hub(i), "", func(context.Context) error {
 			started[i].Store(true)
@@ -48,7 +49,7 @@ func TestShardsLockFreeWithin(t *testing.T) {
 	for range 100 * s.Len() {
 		h := s.Next()
 		i := indexOf(s, h)
-		h.Spawn(context.Background(), Task{Run: func(ctx context.Context) error {
+		h.spawn(context.Background(), sched.Task{Run: func(ctx context.Context) error {
 			for range 10 {
 				counts[i]++
 				Yield(ctx)

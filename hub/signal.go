@@ -6,6 +6,8 @@ import (
 	ossignal "os/signal"
 	"runtime/pprof"
 	"sync"
+
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // WaitSignal waits for one of the OS signals sigs (every signal if none is
@@ -53,7 +55,7 @@ func OnSignal(ctx context.Context, fn func(ctx context.Context, sig os.Signal) e
 			for {
 				select {
 				case sig := <-ch:
-					h.Spawn(spawnCtx, Task{
+					h.spawn(spawnCtx, sched.Task{
 						Name: "signal " + sig.String(),
 						Run:  func(ctx context.Context) error { return fn(ctx, sig) },
 					})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/local"
+	"github.com/gevent-go/gevent/spawn"
 )
 
 // Each greenlet sees its own request id, even while the greenlets
@@ -16,12 +17,12 @@ func ExampleLocal() {
 	var requestID local.Local[string]
 	h.Run(context.Background(), func(ctx context.Context) error {
 		for _, id := range []string{"req-1", "req-2"} {
-			h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+			spawn.Go(ctx, func(ctx context.Context) error {
 				requestID.Set(ctx, id)
 				hub.Yield(ctx) // the other greenlet runs and sets its own
 				fmt.Println(requestID.Get(ctx))
 				return nil
-			}})
+			})
 		}
 		h.Wait(ctx)
 		fmt.Printf("main: %q\n", requestID.Get(ctx))
@@ -42,10 +43,10 @@ func ExampleLocal_inherit() {
 	h.Run(context.Background(), func(ctx context.Context) error {
 		fmt.Println("main:", user.Get(ctx))
 		user.Set(ctx, "alice")
-		h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+		spawn.Go(ctx, func(ctx context.Context) error {
 			fmt.Println("child:", user.Get(ctx))
 			return nil
-		}})
+		})
 		h.Wait(ctx)
 		return nil
 	})

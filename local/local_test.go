@@ -13,6 +13,7 @@ import (
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/internal/glocal"
 	"github.com/gevent-go/gevent/internal/hubtest"
+	"github.com/gevent-go/gevent/internal/sched"
 	"go.uber.org/goleak"
 )
 
@@ -40,7 +41,7 @@ func run(t testing.TB, h *hub.Hub, body func(ctx context.Context) error) {
 // spawnAndJoin runs fn in a new greenlet spawned with ctx and waits for it
 // to end (cooperatively, if ctx is a greenlet's).
 func spawnAndJoin(ctx context.Context, h *hub.Hub, fn func(ctx context.Context)) *hub.G {
-	g := h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error { fn(ctx); return nil }})
+	g := hubsched.Spawn(h, ctx, sched.Task{Run: func(ctx context.Context) error { fn(ctx); return nil }})
 	hub.Blocking(ctx, "test.join", func(context.Context) error { <-g.Dead(); return nil })
 	return g
 }
@@ -82,7 +83,7 @@ func TestLocalInitPerGreenlet(t *testing.T) {
 	run(t, h, func(ctx context.Context) error {
 		var got []string
 		for i := range 3 {
-			g := h.Spawn(ctx, hub.Task{Name: fmt.Sprint("g", i), Run: func(ctx context.Context) error {
+			g := hubsched.Spawn(h, ctx, sched.Task{Name: fmt.Sprint("g", i), Run: func(ctx context.Context) error {
 				got = append(got, l.Get(ctx), l.Get(ctx))
 				l.Set(ctx, "set")
 				got = append(got, l.Get(ctx))
@@ -178,13 +179,13 @@ func TestLocalNoGrowth(t *testing.T) {
 		var wg sync.WaitGroup
 		wg.Add(count)
 		for range count {
-			h.Spawn(context.Background(), hub.Task{
+			hubsched.Spawn(h, context.Background(), sched.Task{
 				Run: func(ctx context.Context) error {
 					l.Set(ctx, make([]byte, 64))
 					withInit.Get(ctx)
 					return nil
 				},
-				Done: func(context.Context, hub.Outcome) { wg.Done() },
+				Done: func(context.Context, sched.Outcome) { wg.Done() },
 			})
 		}
 		wg.Wait()
@@ -306,10 +307,13 @@ func TestLocalConcurrent(t *testing.T) {
 	}
 	for id := range 50 {
 		wg.Add(1)
-		h.Spawn(context.Background(), hub.Task{
+		hubsched.Spawn(h, context.Background(), sched.Task{
 			Run:  func(ctx context.Context) error { check(ctx, id); return nil },
-			Done: func(context.Context, hub.Outcome) { wg.Done() },
+			Done: func(context.Context, sched.Outcome) { wg.Done() },
 		})
 	}
 	wg.Wait()
 }
+
+// hubsched is the hub's scheduler as these tests drives it.
+var hubsched = sched.Get[*hub.Hub, *hub.G]()

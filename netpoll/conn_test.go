@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // Every Option is also a ServerOption (servers take connection options);
@@ -62,7 +63,7 @@ func TestReadParksOnlyTheGreenlet(t *testing.T) {
 		inGreenlet(t, h, func(ctx context.Context) error {
 			c1, c2 := pipe(t, ctx, opts...)
 			var order []string
-			h.Spawn(ctx, hub.Task{Run: func(gctx context.Context) error {
+			hubsched.Spawn(h, ctx, sched.Task{Run: func(gctx context.Context) error {
 				order = append(order, "writer runs")
 				_, err := c1.WithContext(gctx).Write([]byte("x"))
 				return err
@@ -90,7 +91,7 @@ func TestConcurrentReadersFIFO(t *testing.T) {
 		var got []string
 		done := make(chan struct{}, 2)
 		for _, name := range []string{"first", "second"} {
-			h.Spawn(ctx, hub.Task{Run: func(gctx context.Context) error {
+			hubsched.Spawn(h, ctx, sched.Task{Run: func(gctx context.Context) error {
 				buf := make([]byte, 8)
 				n, err := c2.WithContext(gctx).Read(buf)
 				got = append(got, name+":"+string(buf[:n]))
@@ -122,7 +123,7 @@ func TestKillParkedRead(t *testing.T) {
 		inGreenlet(t, h, func(ctx context.Context) error {
 			c1, c2 := pipe(t, ctx, opts...)
 			deferred := false
-			g := h.Spawn(ctx, hub.Task{Run: func(gctx context.Context) error {
+			g := hubsched.Spawn(h, ctx, sched.Task{Run: func(gctx context.Context) error {
 				defer func() { deferred = true }()
 				_, err := c2.WithContext(gctx).Read(make([]byte, 8))
 				return err
@@ -148,7 +149,7 @@ func TestKillParkedWrite(t *testing.T) {
 		inGreenlet(t, h, func(ctx context.Context) error {
 			c, peer := dialStd(t, ctx, opts...)
 			deferred := false
-			g := h.Spawn(ctx, hub.Task{Run: func(gctx context.Context) error {
+			g := hubsched.Spawn(h, ctx, sched.Task{Run: func(gctx context.Context) error {
 				defer func() { deferred = true }()
 				_, err := c.WithContext(gctx).Write(big)
 				return err
@@ -182,7 +183,7 @@ func TestKillParkedAccept(t *testing.T) {
 		}
 		defer ln.Close()
 		var acceptErr error
-		g := h.Spawn(ctx, hub.Task{Run: func(gctx context.Context) error {
+		g := hubsched.Spawn(h, ctx, sched.Task{Run: func(gctx context.Context) error {
 			_, acceptErr = ln.AcceptContext(gctx)
 			return acceptErr
 		}})
@@ -221,7 +222,7 @@ func TestCloseWakesBlockedRead(t *testing.T) {
 		inGreenlet(t, h, func(ctx context.Context) error {
 			_, c2 := pipe(t, ctx, opts...)
 			errc := make(chan error, 1)
-			h.Spawn(ctx, hub.Task{Run: func(gctx context.Context) error {
+			hubsched.Spawn(h, ctx, sched.Task{Run: func(gctx context.Context) error {
 				_, err := c2.WithContext(gctx).Read(make([]byte, 8))
 				errc <- err
 				return nil
@@ -265,7 +266,7 @@ func TestReadDeadline(t *testing.T) {
 			// Move the deadline of a Read already blocked with none.
 			c2.SetReadDeadline(time.Time{})
 			errc := make(chan error, 1)
-			h.Spawn(ctx, hub.Task{Run: func(gctx context.Context) error {
+			hubsched.Spawn(h, ctx, sched.Task{Run: func(gctx context.Context) error {
 				_, err := c2.WithContext(gctx).Read(make([]byte, 8))
 				errc <- err
 				return nil
@@ -536,7 +537,7 @@ func TestConcurrentWritesAtomic(t *testing.T) {
 						return err
 					}
 					if mode == "greenlets" {
-						h.Spawn(context.Background(), hub.Task{Run: write})
+						hubsched.Spawn(h, context.Background(), sched.Task{Run: write})
 					} else {
 						go write(context.Background())
 					}

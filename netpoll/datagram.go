@@ -139,7 +139,7 @@ func (s *DatagramServer) read(ctx context.Context) {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
 			}
-			s.h.ReportError(nil, fmt.Errorf("netpoll: datagram server on %s: read: %w", s.addr, err))
+			hubsched.ReportError(s.h, nil, fmt.Errorf("netpoll: datagram server on %s: read: %w", s.addr, err))
 			delay = nextDelay(delay)
 			if hub.Sleep(ctx, delay) != nil { // a plain goroutine: blocks the plain way
 				return
@@ -153,7 +153,7 @@ func (s *DatagramServer) read(ctx context.Context) {
 			return nil
 		})
 		if g.Ready() && !g.Started() { // refused; a failure after it ran is the hub's to report
-			s.h.ReportError(nil, fmt.Errorf("netpoll: datagram server on %s: spawn: %w", s.addr, g.Err()))
+			hubsched.ReportError(s.h, nil, fmt.Errorf("netpoll: datagram server on %s: spawn: %w", s.addr, g.Err()))
 		}
 	}
 }

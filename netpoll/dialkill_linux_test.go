@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // hangingAddr returns the address of a listening socket with a backlog of
@@ -47,7 +48,7 @@ func TestKillParkedDial(t *testing.T) {
 	addr := hangingAddr(t)
 	h := newHub(t)
 	inGreenlet(t, h, func(ctx context.Context) error {
-		g := h.Spawn(ctx, hub.Task{Run: func(gctx context.Context) error {
+		g := hubsched.Spawn(h, ctx, sched.Task{Run: func(gctx context.Context) error {
 			c, err := Dial(gctx, "tcp", addr)
 			if err == nil {
 				c.Close()

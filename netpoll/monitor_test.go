@@ -8,6 +8,7 @@ import (
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/internal/hubtest"
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // A greenlet that listened (which starts netpoll's goroutines and gnet's
@@ -24,7 +25,7 @@ func TestMonitorStackAfterListen(t *testing.T) {
 	}))
 	release := make(chan struct{})
 	done := make(chan struct{})
-	h.Spawn(context.Background(), hub.Task{Run: func(ctx context.Context) error {
+	hubsched.Spawn(h, context.Background(), sched.Task{Run: func(ctx context.Context) error {
 		defer close(done)
 		l, err := Listen(ctx, "tcp", "127.0.0.1:0")
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // StreamServer is gevent's StreamServer: it accepts TCP connections on its
@@ -105,7 +106,7 @@ func (s *StreamServer) Start(ctx context.Context) error {
 		return err
 	}
 	s.ln, s.h, s.state = ln, h, serverRunning
-	s.acceptor = h.Spawn(base, hub.Task{
+	s.acceptor = hubsched.Spawn(h, base, sched.Task{
 		Name: "netpoll.StreamServer " + ln.Addr().String(),
 		Run:  s.acceptLoop,
 		Done: s.reportOutcome,
@@ -143,7 +144,7 @@ func (s *StreamServer) acceptLoop(ctx context.Context) error {
 				s.acceptEnded(err)
 				return nil
 			}
-			s.h.ReportError(hub.Current(ctx), fmt.Errorf("netpoll: server on %s: accept: %w", s.addr, err))
+			hubsched.ReportError(s.h, hub.Current(ctx), fmt.Errorf("netpoll: server on %s: accept: %w", s.addr, err))
 			delay = nextDelay(delay)
 			if hub.Sleep(ctx, delay) != nil {
 				return nil
@@ -218,10 +219,10 @@ func (s *StreamServer) dispatch(ctx, spawnCtx context.Context, c *Conn) {
 		s.handler(hctx, c.WithContext(hctx))
 	}
 	if s.cfg.spawner == nil {
-		g := s.handlerHub(c).Spawn(spawnCtx, hub.Task{
+		g := hubsched.Spawn(s.handlerHub(c), spawnCtx, sched.Task{
 			Name: "netpoll.handler " + c.RemoteAddr().String(),
 			Run:  func(hctx context.Context) error { fn(hctx); return nil },
-			Done: func(dctx context.Context, o hub.Outcome) {
+			Done: func(dctx context.Context, o sched.Outcome) {
 				if !o.Started {
 					s.handlerDone(rec) // killed (by Stop, a hub stop) before it ran
 				}
@@ -242,7 +243,7 @@ func (s *StreamServer) dispatch(ctx, spawnCtx context.Context, c *Conn) {
 	err := s.cfg.spawner(spawnCtx, fn)
 	spawned = true
 	if err != nil {
-		s.h.ReportError(hub.Current(ctx), fmt.Errorf("netpoll: server on %s: spawn: %w", s.addr, err))
+		hubsched.ReportError(s.h, hub.Current(ctx), fmt.Errorf("netpoll: server on %s: spawn: %w", s.addr, err))
 		s.handlerDone(rec)
 	}
 }
@@ -273,7 +274,7 @@ func (s *StreamServer) handlerHub(*Conn) *hub.Hub {
 // reportOutcome reports the failure of one of the server's greenlets (a
 // handler's panic, a kill other than a default one, Stop's or the hub's
 // stopping) to the hub's error handler.
-func (s *StreamServer) reportOutcome(ctx context.Context, o hub.Outcome) {
+func (s *StreamServer) reportOutcome(ctx context.Context, o sched.Outcome) {
 	if o.Err == nil {
 		return
 	}
@@ -284,7 +285,7 @@ func (s *StreamServer) reportOutcome(ctx context.Context, o hub.Outcome) {
 	if g := hub.Current(ctx); g != nil {
 		h = g.Hub() // a handler's own hub (WithHubs)
 	}
-	h.ReportError(hub.Current(ctx), o.Err)
+	hubsched.ReportError(h, hub.Current(ctx), o.Err)
 }
 
 // handlerDone closes the handler's connection and frees its slot.
@@ -502,3 +503,6 @@ func waitDead(ctx context.Context, g *hub.G) {
 		return nil
 	})
 }
+
+// hubsched is the hub's scheduler as this package drives it.
+var hubsched = sched.Get[*hub.Hub, *hub.G]()

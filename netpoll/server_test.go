@@ -19,6 +19,7 @@ import (
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/internal/echocheck"
+	"github.com/gevent-go/gevent/internal/sched"
 	"github.com/gevent-go/gevent/pool"
 )
 
@@ -70,7 +71,7 @@ func TestEchoIntegrityUnderLoad(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range conns {
 		wg.Add(1)
-		ch.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+		hubsched.Spawn(ch, ctx, sched.Task{Run: func(ctx context.Context) error {
 			c, err := Dial(ctx, "tcp", addr)
 			if err != nil {
 				return err
@@ -95,7 +96,7 @@ func TestEchoIntegrityUnderLoad(t *testing.T) {
 				verified.Add(int64(len(msg)))
 			}
 			return nil
-		}, Done: func(_ context.Context, o hub.Outcome) {
+		}, Done: func(_ context.Context, o sched.Outcome) {
 			if o.Err != nil {
 				errs <- o.Err
 			}
@@ -125,7 +126,7 @@ func TestServeAndStop(t *testing.T) {
 		t.Fatal("second Start succeeded")
 	}
 	served := make(chan error, 1)
-	h.Spawn(context.Background(), hub.Task{Run: func(ctx context.Context) error {
+	hubsched.Spawn(h, context.Background(), sched.Task{Run: func(ctx context.Context) error {
 		served <- s.Serve(ctx)
 		return nil
 	}})
@@ -449,7 +450,7 @@ func TestSpawnerHook(t *testing.T) {
 		if spawned.Add(1) == 2 {
 			return refuse
 		}
-		h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error { fn(ctx); return nil }})
+		hubsched.Spawn(h, ctx, sched.Task{Run: func(ctx context.Context) error { fn(ctx); return nil }})
 		return nil
 	}))
 	if got, err := request(t, s.Addr().String(), "one", 3, 5*time.Second); err != nil || got != "one" {
@@ -557,7 +558,7 @@ func TestServeCtxCancel(t *testing.T) {
 	res := make(chan error, 1)
 	// Spawned with a ctx of its own: a greenlet killed (by ctx) before it
 	// ran would never run at all.
-	h.Spawn(context.Background(), hub.Task{Run: func(context.Context) error {
+	hubsched.Spawn(h, context.Background(), sched.Task{Run: func(context.Context) error {
 		res <- s.Serve(ctx)
 		return nil
 	}})
@@ -665,7 +666,7 @@ func TestIdleTimeout(t *testing.T) {
 func TestFullDuplex(t *testing.T) {
 	h := newHub(t)
 	s := startServer(t, h, func(ctx context.Context, c *Conn) {
-		w := h.Spawn(ctx, hub.Task{Run: func(wctx context.Context) error {
+		w := hubsched.Spawn(h, ctx, sched.Task{Run: func(wctx context.Context) error {
 			wc := c.WithContext(wctx)
 			for i := range 100 {
 				if _, err := fmt.Fprintf(wc, "tick %03d\n", i); err != nil {
@@ -805,7 +806,7 @@ func TestServeKilled(t *testing.T) {
 	ls := &lineServer{}
 	s := newServer(t, h, ls.handle)
 	returned := false
-	g := h.Spawn(context.Background(), hub.Task{Run: func(ctx context.Context) error {
+	g := hubsched.Spawn(h, context.Background(), sched.Task{Run: func(ctx context.Context) error {
 		s.Serve(ctx)
 		returned = true // not reached: the kill lands in Serve
 		return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/internal/hubtest"
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 func listenUDP(t *testing.T, ctx context.Context) *PacketConn {
@@ -34,7 +35,7 @@ func TestPacketConnCooperative(t *testing.T) {
 		a, b := listenUDP(t, context.Background()), listenUDP(t, context.Background())
 		got := make([]string, 0, 3)
 		var done hub.Event
-		h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+		hubsched.Spawn(h, ctx, sched.Task{Run: func(ctx context.Context) error {
 			defer done.Set()
 			buf := make([]byte, 64)
 			for range 3 {
@@ -75,7 +76,7 @@ func TestPacketConnInterrupts(t *testing.T) {
 	buf := make([]byte, 16)
 
 	var entered hub.Event
-	g := h.Spawn(context.Background(), hub.Task{Run: func(ctx context.Context) error {
+	g := hubsched.Spawn(h, context.Background(), sched.Task{Run: func(ctx context.Context) error {
 		entered.Set()
 		_, _, err := pc.WithContext(ctx).ReadFrom(buf)
 		return err

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/internal/glocal"
-	"github.com/gevent-go/gevent/internal/panicerr"
 	"github.com/gevent-go/gevent/internal/ring"
 
 	"github.com/gevent-go/gevent/hub"
@@ -647,7 +646,7 @@ func (e *engine[T, R]) call(ctx context.Context, v T) (r R, err error) {
 		// Items share their worker greenlet: none may see another's locals.
 		glocal.Clear(ctx)
 		if p := recover(); p != nil {
-			err = panicerr.From(p)
+			err = hubsched.PanicError(p)
 		}
 	}()
 	return e.fn(ctx, v)

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/gevent-go/gevent/hub"
-	"github.com/gevent-go/gevent/internal/panicerr"
+	"github.com/gevent-go/gevent/internal/sched"
 	"github.com/gevent-go/gevent/spawn"
 )
 
@@ -118,8 +118,11 @@ func ApplyAsync[T any](ctx context.Context, s Spawner, fn func(ctx context.Conte
 func call[T any](ctx context.Context, fn func(context.Context) (T, error)) (v T, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = panicerr.From(p)
+			err = hubsched.PanicError(p)
 		}
 	}()
 	return fn(ctx)
 }
+
+// hubsched is the hub's scheduler as this package drives it.
+var hubsched = sched.Get[*hub.Hub, *hub.G]()

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
-	"github.com/gevent-go/gevent/internal/panicerr"
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // ErrNilGreenlet is returned by operations on a nil *Greenlet.
@@ -114,9 +114,13 @@ func New[T any](ctx context.Context, fn func(ctx context.Context) (T, error), op
 		ctx = context.Background()
 	}
 	// The handle and the hub's record are one allocation.
-	g, r := hub.NewRunner[runner[T]](hub.For(ctx), ctx, o.name)
-	gr := (*Greenlet[T])(r)
-	gr.g, gr.fn = g, fn
+	b := &struct {
+		g hub.G
+		r runner[T]
+	}{}
+	gr := (*Greenlet[T])(&b.r)
+	gr.g, gr.fn = &b.g, fn
+	hubsched.Register(hub.For(ctx), &b.g, ctx, o.name, &b.r)
 	return gr
 }
 
@@ -127,7 +131,7 @@ func New[T any](ctx context.Context, fn func(ctx context.Context) (T, error), op
 // without running, with an error matching hub.ErrHubStopped.
 func Spawn[T any](ctx context.Context, fn func(ctx context.Context) (T, error), opts ...Option) *Greenlet[T] {
 	gr := New(ctx, fn, opts...)
-	gr.g.Start()
+	hubsched.Start(gr.g)
 	return gr
 }
 
@@ -145,7 +149,7 @@ func Go(ctx context.Context, fn func(ctx context.Context) error, opts ...Option)
 // running, with an error matching hub.ErrNegativeDuration.
 func SpawnLater[T any](ctx context.Context, d time.Duration, fn func(ctx context.Context) (T, error), opts ...Option) *Greenlet[T] {
 	gr := New(ctx, fn, opts...)
-	if err := gr.g.StartLater(d); err != nil {
+	if err := hubsched.StartLater(gr.g, d); err != nil {
 		gr.g.Kill(fmt.Errorf("spawn: spawn later by %v: %w", d, err))
 	}
 	return gr
@@ -153,12 +157,12 @@ func SpawnLater[T any](ctx context.Context, d time.Duration, fn func(ctx context
 
 // Start queues the greenlet to run; it never blocks. It does nothing on a
 // greenlet already started, finished or killed: a greenlet never restarts.
-func (gr *Greenlet[T]) Start() { gr.g.Start() }
+func (gr *Greenlet[T]) Start() { hubsched.Start(gr.g) }
 
 // StartLater starts the greenlet after d; it never blocks. A negative d is
 // an error matching hub.ErrNegativeDuration, and the greenlet stays unstarted.
 func (gr *Greenlet[T]) StartLater(d time.Duration) error {
-	if err := gr.g.StartLater(d); err != nil {
+	if err := hubsched.StartLater(gr.g, d); err != nil {
 		return fmt.Errorf("spawn: start later by %v: %w", d, err)
 	}
 	return nil
@@ -168,8 +172,8 @@ func (gr *Greenlet[T]) StartLater(d time.Duration) error {
 // Greenlet's own method set.
 type runner[T any] Greenlet[T]
 
-func (r *runner[T]) Run(ctx context.Context) error           { return (*Greenlet[T])(r).run(ctx) }
-func (r *runner[T]) Done(ctx context.Context, o hub.Outcome) { (*Greenlet[T])(r).done(ctx, o) }
+func (r *runner[T]) Run(ctx context.Context) error             { return (*Greenlet[T])(r).run(ctx) }
+func (r *runner[T]) Done(ctx context.Context, o sched.Outcome) { (*Greenlet[T])(r).done(ctx, o) }
 
 func (gr *Greenlet[T]) run(ctx context.Context) error {
 	v, err := gr.fn(ctx)
@@ -179,7 +183,7 @@ func (gr *Greenlet[T]) run(ctx context.Context) error {
 
 // done publishes the outcome and fires the links, in registration order, on
 // the goroutine that ended the greenlet.
-func (gr *Greenlet[T]) done(_ context.Context, o hub.Outcome) {
+func (gr *Greenlet[T]) done(_ context.Context, o sched.Outcome) {
 	gr.mu.Lock()
 	gr.ready = true
 	gr.seq = doneSeq.Add(1)
@@ -203,7 +207,7 @@ func (gr *Greenlet[T]) done(_ context.Context, o hub.Outcome) {
 	gr.suppressed = failed && !linked && gr.consumers > 0
 	gr.mu.Unlock()
 	if failed && !observed {
-		gr.g.Hub().ReportError(gr.g, gr.err)
+		hubsched.ReportError(gr.g.Hub(), gr.g, gr.err)
 	}
 	gr.fireLinks()
 }
@@ -232,7 +236,7 @@ func (gr *Greenlet[T]) fireLinks() {
 func (gr *Greenlet[T]) callLink(l link[T]) {
 	defer func() {
 		if r := recover(); r != nil {
-			gr.g.Hub().ReportError(gr.g, fmt.Errorf("spawn: link of %s panicked: %w", gr.g.Name(), panicerr.From(r)))
+			hubsched.ReportError(gr.g.Hub(), gr.g, fmt.Errorf("spawn: link of %s panicked: %w", gr.g.Name(), hubsched.PanicError(r)))
 		}
 	}()
 	if l.raw != nil {
@@ -382,7 +386,7 @@ func (gr *Greenlet[T]) consume() (release func(handed bool)) {
 		err := gr.err
 		gr.mu.Unlock()
 		if report {
-			gr.g.Hub().ReportError(gr.g, err)
+			hubsched.ReportError(gr.g.Hub(), gr.g, err)
 		}
 	}
 }
@@ -487,3 +491,6 @@ func (gr *Greenlet[T]) Done() <-chan struct{} { return gr.g.Dead() }
 func (gr *Greenlet[T]) String() string {
 	return fmt.Sprintf("Greenlet(%d %q %s)", gr.g.ID(), gr.g.Name(), gr.g.State())
 }
+
+// hubsched is the hub's scheduler as this package drives it.
+var hubsched = sched.Get[*hub.Hub, *hub.G]()

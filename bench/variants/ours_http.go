@@ -9,6 +9,7 @@ import (
 
 	"github.com/gevent-go/gevent/bench/harness"
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/sched"
 	"github.com/gevent-go/gevent/netpoll"
 	"github.com/gevent-go/gevent/netpoll/httpserver"
 )
@@ -67,9 +68,9 @@ func handoffHTTP(ctx context.Context, addr string) error {
 	}
 	greenlet := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		done := hub.NewWaiter(context.Background())
-		h.Spawn(r.Context(), hub.Task{
+		hubsched.Spawn(h, r.Context(), sched.Task{
 			Run:  func(ctx context.Context) error { hello.ServeHTTP(w, r.WithContext(ctx)); return nil },
-			Done: func(context.Context, hub.Outcome) { done.Wake() },
+			Done: func(context.Context, sched.Outcome) { done.Wake() },
 		})
 		_ = done.Wait(context.Background(), "handoff")
 	})

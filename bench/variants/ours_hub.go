@@ -8,6 +8,7 @@ import (
 
 	"github.com/gevent-go/gevent/bench/harness"
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // gevent-go's own micro variants, written against package hub (the only
@@ -19,7 +20,7 @@ func init() {
 		n := 0
 		err := withHub(b, nil, func(ctx context.Context, h *hub.Hub) error {
 			for range b.N {
-				h.Spawn(ctx, hub.Task{Run: func(context.Context) error { n++; return nil }})
+				hubsched.Spawn(h, ctx, sched.Task{Run: func(context.Context) error { n++; return nil }})
 			}
 			return wait(ctx, h)
 		})
@@ -33,7 +34,7 @@ func init() {
 		n := 0
 		ctx := context.Background()
 		for range b.N {
-			h.Spawn(ctx, hub.Task{Run: func(context.Context) error { n++; return nil }})
+			hubsched.Spawn(h, ctx, sched.Task{Run: func(context.Context) error { n++; return nil }})
 		}
 		err = wait(ctx, h)
 		b.StopTimer()
@@ -46,7 +47,7 @@ func init() {
 		last, steps, outOfTurn := -1, 0, 0
 		err := withHub(b, nil, func(ctx context.Context, h *hub.Hub) error {
 			for id := range 2 {
-				h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+				hubsched.Spawn(h, ctx, sched.Task{Run: func(ctx context.Context) error {
 					for range b.N {
 						if last == id {
 							outOfTurn++
@@ -74,7 +75,7 @@ func init() {
 		out := make([]int, b.N)
 		err := withHub(b, []hub.Option{hub.WithCapacity(mapConc)}, func(ctx context.Context, h *hub.Hub) error {
 			for i := range b.N {
-				h.Spawn(ctx, hub.Task{Run: func(context.Context) error { out[i] = mapFn(i); return nil }})
+				hubsched.Spawn(h, ctx, sched.Task{Run: func(context.Context) error { out[i] = mapFn(i); return nil }})
 			}
 			return wait(ctx, h)
 		})
@@ -86,7 +87,7 @@ func init() {
 		n, short := 0, 0
 		err := withHub(b, nil, func(ctx context.Context, h *hub.Hub) error {
 			for range b.N {
-				h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+				hubsched.Spawn(h, ctx, sched.Task{Run: func(ctx context.Context) error {
 					t := time.Now()
 					if err := hub.Sleep(ctx, sleepFor); err != nil {
 						return err
@@ -110,7 +111,7 @@ func init() {
 		err := withHub(b, nil, func(ctx context.Context, h *hub.Hub) error {
 			all := hub.NewWaiter(ctx)
 			for range b.N {
-				h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+				hubsched.Spawn(h, ctx, sched.Task{Run: func(ctx context.Context) error {
 					w := hub.NewWaiter(ctx)
 					waiters = append(waiters, w)
 					if parked++; parked == b.N {
@@ -169,10 +170,13 @@ func stopHub(h *hub.Hub) error {
 // collect returns a Task.Done that records failures in *errs. Done runs
 // while the greenlet holds the run token, so the append needs no lock at
 // P = 1.
-func collect(errs *[]error) func(context.Context, hub.Outcome) {
-	return func(_ context.Context, o hub.Outcome) {
+func collect(errs *[]error) func(context.Context, sched.Outcome) {
+	return func(_ context.Context, o sched.Outcome) {
 		if o.Err != nil {
 			*errs = append(*errs, o.Err)
 		}
 	}
 }
+
+// hubsched is the hub's scheduler as the hub-level variants drives it.
+var hubsched = sched.Get[*hub.Hub, *hub.G]()

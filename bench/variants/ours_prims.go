@@ -7,6 +7,7 @@ import (
 
 	"github.com/gevent-go/gevent/bench/harness"
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/sched"
 )
 
 // gevent-go variants on the hub's cooperative primitives.
@@ -16,7 +17,7 @@ func init() {
 		var errs []error
 		err := withHub(b, nil, func(ctx context.Context, h *hub.Hub) error {
 			q := hub.NewQueue[int](queueCap)
-			h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+			hubsched.Spawn(h, ctx, sched.Task{Run: func(ctx context.Context) error {
 				for i := 1; i <= b.N; i++ {
 					if err := q.Put(ctx, i); err != nil {
 						return err
@@ -42,7 +43,7 @@ func init() {
 		steps := 0
 		err := withHub(b, nil, func(ctx context.Context, h *hub.Hub) error {
 			var ping, pong hub.Event
-			h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+			hubsched.Spawn(h, ctx, sched.Task{Run: func(ctx context.Context) error {
 				for range b.N {
 					if ping.Wait(ctx) != nil {
 						return context.Cause(ctx)
@@ -72,7 +73,7 @@ func init() {
 		err := withHub(b, nil, func(ctx context.Context, h *hub.Hub) error {
 			var ev hub.Event
 			for range b.N {
-				h.Spawn(ctx, hub.Task{Run: func(ctx context.Context) error {
+				hubsched.Spawn(h, ctx, sched.Task{Run: func(ctx context.Context) error {
 					if ev.Wait(ctx) != nil {
 						return context.Cause(ctx)
 					}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/hub/seedtest"
+	"github.com/gevent-go/gevent/internal/sched"
 	"github.com/gevent-go/gevent/pool"
 	"github.com/gevent-go/gevent/spawn"
 )
@@ -29,7 +30,7 @@ func workload(ctx context.Context, log *[]string) error {
 	note := func(s string) { *log = append(*log, s) }
 	var gs []*hub.G
 	for i := range 4 {
-		gs = append(gs, h.Spawn(ctx, hub.Task{Name: "w" + strconv.Itoa(i), Run: func(ctx context.Context) error {
+		gs = append(gs, hubsched.Spawn(h, ctx, sched.Task{Name: "w" + strconv.Itoa(i), Run: func(ctx context.Context) error {
 			for j := range 4 {
 				note(fmt.Sprint("w", i, ".", j))
 				switch (i + j) % 4 {
@@ -49,7 +50,7 @@ func workload(ctx context.Context, log *[]string) error {
 			return nil
 		}}))
 	}
-	victim := h.Spawn(ctx, hub.Task{Name: "victim", Run: func(ctx context.Context) error {
+	victim := hubsched.Spawn(h, ctx, sched.Task{Name: "victim", Run: func(ctx context.Context) error {
 		defer note("victim unwound")
 		return hub.Sleep(ctx, time.Hour)
 	}})
@@ -140,8 +141,8 @@ func TestFindsCheckThenAct(t *testing.T) {
 				return nil
 			}
 		}
-		h.Spawn(ctx, hub.Task{Name: "early", Run: take(0)})
-		h.Spawn(ctx, hub.Task{Name: "late", Run: take(2)})
+		hubsched.Spawn(h, ctx, sched.Task{Name: "early", Run: take(0)})
+		hubsched.Spawn(h, ctx, sched.Task{Name: "late", Run: take(2)})
 		h.Wait(ctx)
 		if takers > 1 {
 			return fmt.Errorf("%d greenlets took the one slot", takers)
@@ -157,7 +158,7 @@ func TestFindsLostWakeUp(t *testing.T) {
 		h := hub.For(ctx)
 		var ev hub.Event
 		ready := false
-		h.Spawn(ctx, hub.Task{Name: "notifier", Run: func(ctx context.Context) error {
+		hubsched.Spawn(h, ctx, sched.Task{Name: "notifier", Run: func(ctx context.Context) error {
 			hub.Yield(ctx)
 			hub.Yield(ctx)
 			ready = true
@@ -166,7 +167,7 @@ func TestFindsLostWakeUp(t *testing.T) {
 			return nil
 		}})
 		var lost error
-		h.Spawn(ctx, hub.Task{Name: "waiter", Run: func(ctx context.Context) error {
+		hubsched.Spawn(h, ctx, sched.Task{Name: "waiter", Run: func(ctx context.Context) error {
 			if !ready {
 				hub.Yield(ctx) // the bug: the check and the wait are apart
 				_, err := hub.WithTimeout(ctx, time.Second, func(ctx context.Context) (bool, error) {
@@ -193,13 +194,13 @@ func TestFindsLostUpdate(t *testing.T) {
 	explore(t, 100, func(ctx context.Context) error {
 		h := hub.For(ctx)
 		counter := 0
-		h.Spawn(ctx, hub.Task{Name: "slow", Run: func(ctx context.Context) error {
+		hubsched.Spawn(h, ctx, sched.Task{Name: "slow", Run: func(ctx context.Context) error {
 			v := counter
 			hub.Sleep(ctx, time.Millisecond) // the bug: read, sleep, write
 			counter = v + 1
 			return nil
 		}})
-		h.Spawn(ctx, hub.Task{Name: "quick", Run: func(ctx context.Context) error {
+		hubsched.Spawn(h, ctx, sched.Task{Name: "quick", Run: func(ctx context.Context) error {
 			hub.Sleep(ctx, time.Millisecond)
 			counter++
 			return nil
@@ -337,3 +338,6 @@ func TestReport(t *testing.T) {
 	assert.Contains(t, r, "GEVENT_SEED=7")
 	assert.Contains(t, r, "g1 -[yield]-> g2(w)")
 }
+
+// hubsched is the hub's scheduler as these tests drives it.
+var hubsched = sched.Get[*hub.Hub, *hub.G]()

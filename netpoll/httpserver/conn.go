@@ -20,7 +20,6 @@ import (
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/internal/glocal"
-	"github.com/gevent-go/gevent/internal/panicerr"
 	"github.com/gevent-go/gevent/netpoll"
 )
 
@@ -477,7 +476,7 @@ func (c *conn) runHandler(w *response) (ok bool) {
 			panic(r)
 		}
 		if r != http.ErrAbortHandler {
-			c.report(w.req, panicerr.From(r))
+			c.report(w.req, hubsched.PanicError(r))
 		}
 		if !w.sent && !c.hijacked && r != http.ErrAbortHandler {
 			w.internalError()
@@ -489,13 +488,13 @@ func (c *conn) runHandler(w *response) (ok bool) {
 }
 
 // report hands a handler's panic to the hub's error handler.
-func (c *conn) report(req *http.Request, perr *hub.PanicError) {
+func (c *conn) report(req *http.Request, perr error) {
 	err := fmt.Errorf("httpserver: panic serving %s %s for %s: %w", req.Method, req.URL.RequestURI(), c.remote, perr)
 	if c.g != nil {
-		c.g.Hub().ReportError(c.g, err)
+		hubsched.ReportError(c.g.Hub(), c.g, err)
 		return
 	}
-	hub.Default().ReportError(nil, err)
+	hubsched.ReportError(hub.Default(), nil, err)
 }
 
 // lingerClose reads and drops what the client still sends, for a short

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gevent-go/gevent/hub"
+	"github.com/gevent-go/gevent/internal/sched"
 	"github.com/gevent-go/gevent/netpoll"
 	"github.com/gevent-go/gevent/pool"
 	"github.com/gevent-go/gevent/spawn"
@@ -288,10 +289,10 @@ func New(addr string, h http.Handler, opts ...Option) (*Server, error) {
 // first handler hub's error handler, where the user looks.
 func (s *Server) reportAccept(g *hub.G, err error) {
 	if hs := s.hubs.Load(); hs != nil {
-		(*hs)[0].ReportError(g, err)
+		hubsched.ReportError((*hs)[0], g, err)
 		return
 	}
-	hub.Default().ReportError(g, err)
+	hubsched.ReportError(hub.Default(), g, err)
 }
 
 // spawn starts a connection's greenlet on the next hub, through the pool
@@ -306,7 +307,7 @@ func (s *Server) spawn(ctx context.Context, fn func(ctx context.Context)) error 
 		}
 		return nil
 	}
-	g := h.Spawn(ctx, hub.Task{
+	g := hubsched.Spawn(h, ctx, sched.Task{
 		Name: "httpserver.conn",
 		Run:  func(ctx context.Context) error { fn(ctx); return nil },
 	})
@@ -413,3 +414,6 @@ func (s *Server) untrack(c *conn) {
 	delete(s.conns, c)
 	s.mu.Unlock()
 }
+
+// hubsched is the hub's scheduler as this package drives it.
+var hubsched = sched.Get[*hub.Hub, *hub.G]()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/netpoll"
+	"github.com/gevent-go/gevent/spawn"
 )
 
 // Server is what the examples serve: netpoll's servers and the HTTP one.
@@ -72,10 +73,10 @@ func Run(ctx context.Context, f Frame) int {
 			// waits in WaitSignal, that is, once the signals are caught,
 			// so a supervisor that signals on this line cannot hit the
 			// signal's default action.
-			h.Spawn(ctx, hub.Task{Run: func(context.Context) error {
+			spawn.Go(ctx, func(context.Context) error {
 				fmt.Fprintln(f.Stderr, serving)
 				return nil
-			}})
+			})
 			sig, err := hub.WaitSignal(ctx, os.Interrupt, syscall.SIGTERM)
 			if err != nil {
 				return err
