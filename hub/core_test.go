@@ -612,3 +612,78 @@ func TestLockOSThreadRule(t *testing.T) {
 		return Yield(ctx)
 	})
 }
+
+// Waiter.Park: a cancelled wait runs undo before the kill lands (deferred
+// calls see it done, code after Park does not run); a wait woken before
+// the kill reached it returns nil, so what the waker handed over is taken,
+// and the kill lands at the next cooperative point; a ctx that ends runs
+// undo and returns its cause without a kill.
+func TestWaiterPark(t *testing.T) {
+	t.Run("kill", func(t *testing.T) {
+		h := newTestHub(t)
+		var undone, sawUndo, after bool
+		run(t, h, func(ctx context.Context) error {
+			g := spawn(ctx, h, "parker", func(ctx context.Context) error {
+				defer func() { sawUndo = undone }()
+				w := NewWaiter(ctx)
+				_ = w.Park(ctx, "test.park", func() { undone = true })
+				after = true
+				return nil
+			})
+			require.NoError(t, Yield(ctx)) // g parks
+			require.Equal(t, StateParked, g.State())
+			g.Kill(nil)
+			join(ctx, g)
+			return nil
+		})
+		assert.True(t, undone, "undo ran")
+		assert.True(t, sawUndo, "undo ran before the deferred calls")
+		assert.False(t, after, "the kill landed in Park")
+	})
+	t.Run("woken then killed", func(t *testing.T) {
+		h := newTestHub(t)
+		var w *Waiter
+		var got, undone, afterCheckpoint bool
+		run(t, h, func(ctx context.Context) error {
+			g := spawn(ctx, h, "parker", func(ctx context.Context) error {
+				w = NewWaiter(ctx)
+				if err := w.Park(ctx, "test.park", func() { undone = true }); err == nil {
+					got = true
+				}
+				_ = Checkpoint(ctx)
+				afterCheckpoint = true
+				return nil
+			})
+			require.NoError(t, Yield(ctx))
+			require.True(t, w.Wake())
+			g.Kill(nil) // before g runs again: the wake-up came first
+			join(ctx, g)
+			assert.True(t, g.Killed())
+			return nil
+		})
+		assert.True(t, got, "Park returned nil: the wake-up is not lost")
+		assert.False(t, undone, "no undo after a wake-up")
+		assert.False(t, afterCheckpoint, "the kill landed at the next checkpoint")
+	})
+	t.Run("ctx", func(t *testing.T) {
+		h := newTestHub(t)
+		cause := errors.New("enough")
+		run(t, h, func(ctx context.Context) error {
+			var cancel context.CancelCauseFunc
+			undone := false
+			g := spawn(ctx, h, "parker", func(ctx context.Context) error {
+				var cctx context.Context
+				cctx, cancel = context.WithCancelCause(ctx)
+				err := NewWaiter(cctx).Park(cctx, "test.park", func() { undone = true })
+				assert.ErrorIs(t, err, cause)
+				assert.True(t, undone)
+				return nil
+			})
+			require.NoError(t, Yield(ctx))
+			cancel(cause)
+			join(ctx, g)
+			assert.False(t, g.Killed())
+			return nil
+		})
+	})
+}

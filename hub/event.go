@@ -114,7 +114,7 @@ func (s *signal) wait(ctx context.Context, reason string) error {
 	}
 	s.waiters.push(n)
 	s.mu.Unlock()
-	if err := n.w.Wait(ctx, reason); err != nil {
+	if err := n.w.Park(ctx, reason, func() {
 		s.mu.Lock()
 		// Still linked: no notification holds the node, so it may be
 		// reused. Unlinked: raise detached it and notify may still read it.
@@ -124,7 +124,7 @@ func (s *signal) wait(ctx context.Context, reason string) error {
 		if mine && g != nil {
 			g.sig = n
 		}
-		Checkpoint(ctx)
+	}); err != nil {
 		return err
 	}
 	s.pending.Add(-1)

@@ -357,15 +357,11 @@ func (h *Hub) Wait(ctx context.Context) error {
 	w := NewWaiter(ctx)
 	h.emptyWaits = append(h.emptyWaits, emptyWait{w: w, k: k})
 	h.mu.Unlock()
-	err := w.Wait(ctx, "hub.wait")
-	if err == nil {
-		return nil
-	}
-	h.mu.Lock()
-	h.emptyWaits = slices.DeleteFunc(h.emptyWaits, func(e emptyWait) bool { return e.w == w })
-	h.mu.Unlock()
-	Checkpoint(ctx)
-	return err
+	return w.Park(ctx, "hub.wait", func() {
+		h.mu.Lock()
+		h.emptyWaits = slices.DeleteFunc(h.emptyWaits, func(e emptyWait) bool { return e.w == w })
+		h.mu.Unlock()
+	})
 }
 
 // noteDeathLocked counts a death and queues the wake-ups of the Wait

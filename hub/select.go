@@ -174,11 +174,10 @@ func waitCases(ctx context.Context, cases []Case) (int, error) {
 		// Hub objects only: their subscriptions wake the caller.
 		w := NewWaiter(ctx)
 		stop := subscribe(cases, func() { w.Wake() })
-		err := w.Wait(ctx, "select")
-		stop()
-		if err != nil {
-			return -1, checkpointErr(ctx, err)
+		if err := w.Park(ctx, "select", stop); err != nil {
+			return -1, err
 		}
+		stop()
 		return -1, nil
 	}
 

@@ -180,12 +180,23 @@ func (w *Waiter) waitPlain(ctx context.Context) error {
 	return nil
 }
 
-// Park is the usual way to use a Waiter from a primitive: it waits, then
-// lands a pending kill of the calling greenlet. Use it when the primitive has
-// no bookkeeping to undo after a cancelled wait; otherwise call Wait, undo,
-// then Checkpoint.
-func (w *Waiter) Park(ctx context.Context, reason string) error {
+// Park is the usual way to wait on a Waiter from a primitive. It waits like
+// Wait. If the wait ends without a wake-up, Park first calls undo (when not
+// nil), which takes the caller off the primitive's wait list under the
+// primitive's own lock, and only then lands a pending kill of the calling
+// greenlet: a kill never leaves a dead waiter behind in a primitive, and
+// deferred calls see the primitive consistent. Park returns nil when woken
+// (the caller then takes what the waker handed it, and a pending kill lands
+// at its next cooperative point, so nothing handed over is lost), else
+// ctx's cause.
+func (w *Waiter) Park(ctx context.Context, reason string, undo func()) error {
 	err := w.Wait(ctx, reason)
+	if err == nil {
+		return nil
+	}
+	if undo != nil {
+		undo()
+	}
 	if w.g != nil {
 		w.g.checkKill()
 	}

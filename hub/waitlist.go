@@ -114,14 +114,11 @@ func block[T any](ctx context.Context, mu *sync.Mutex, l *waitList[T], val T, re
 	initWaiter(&n.w, ctx)
 	l.push(n)
 	mu.Unlock()
-	err := n.w.Wait(ctx, reason)
-	if err == nil {
-		return n, nil
-	}
-	mu.Lock()
-	l.remove(n)
-	mu.Unlock()
-	Checkpoint(ctx)
+	err := n.w.Park(ctx, reason, func() {
+		mu.Lock()
+		l.remove(n)
+		mu.Unlock()
+	})
 	return n, err
 }
 

@@ -199,20 +199,18 @@ func (l *waitList) remove(w *hub.Waiter) {
 // park is the wait of every blocking call here: called with mu held, it
 // queues a Waiter for ctx's caller on l, releases mu and parks until woken
 // (nil) or until ctx ends or the greenlet is killed (ctx's cause; the waiter
-// is then taken off l again). mu is not held on return. Callers re-check
-// their condition after a wake-up, and land a pending kill with
-// hub.Checkpoint after an error where they may.
+// is then taken off l again before the kill lands, see hub.Waiter.Park).
+// mu is not held on return. Callers re-check their condition after a
+// wake-up.
 func (l *waitList) park(ctx context.Context, mu *sync.Mutex, reason string) error {
 	w := hub.NewWaiter(ctx)
 	*l = append(*l, w)
 	mu.Unlock()
-	err := w.Wait(ctx, reason)
-	if err != nil {
+	return w.Park(ctx, reason, func() {
 		mu.Lock()
 		l.remove(w)
 		mu.Unlock()
-	}
-	return err
+	})
 }
 
 // closeHooks runs functions once a connection is fully closed; its owner's
@@ -461,7 +459,6 @@ func (t *turn) acquire(ctx context.Context, mu *sync.Mutex, reason string, check
 			return nil
 		}
 		if err := t.waiters.park(ctx, mu, reason); err != nil {
-			hub.Checkpoint(ctx)
 			return err
 		}
 	}

@@ -18,8 +18,6 @@ import (
 
 	"github.com/panjf2000/gnet/v2"
 	"golang.org/x/sys/unix"
-
-	"github.com/gevent-go/gevent/hub"
 )
 
 // gconn is a connection whose received bytes move through a gnet event loop
@@ -144,7 +142,6 @@ func (c *gconn) awaitInput(ctx context.Context, poll bool) error {
 			return errReadOwn
 		}
 		if err := c.readers.park(ctx, &c.mu, "netpoll.read"); err != nil {
-			hub.Checkpoint(ctx)
 			return err
 		}
 	}

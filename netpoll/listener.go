@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net"
 	"sync"
-
-	"github.com/gevent-go/gevent/hub"
 )
 
 // Listener accepts TCP connections cooperatively. *Listener implements
@@ -182,7 +180,6 @@ func (l *Listener) AcceptContext(ctx context.Context) (*Conn, error) {
 		}
 		l.signal()
 		if err := l.waiters.park(ctx, &l.mu, "netpoll.accept"); err != nil {
-			hub.Checkpoint(ctx)
 			return nil, opError("accept", l.ln.Addr(), nil, err)
 		}
 	}

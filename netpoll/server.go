@@ -169,7 +169,6 @@ func (s *StreamServer) waitSlot(ctx context.Context) error {
 			return nil
 		}
 		if err := s.slot.park(ctx, &s.mu, "netpoll.server.slot"); err != nil {
-			hub.Checkpoint(ctx)
 			return err
 		}
 	}
@@ -318,6 +317,13 @@ func (s *StreamServer) Serve(ctx context.Context) error {
 			return err
 		}
 	}
+	// A kill of the caller lands in the park below; as it unwinds, the
+	// server stops without waiting for its handlers.
+	defer func() {
+		if g := hub.Current(ctx); g != nil && g.Killed() {
+			s.stopNow()
+		}
+	}()
 	for {
 		s.mu.Lock()
 		if s.state == serverStopped {
@@ -331,11 +337,6 @@ func (s *StreamServer) Serve(ctx context.Context) error {
 			return err
 		}
 		if err := s.ended.park(ctx, &s.mu, "netpoll.server.serve"); err != nil {
-			if g := hub.Current(ctx); g != nil && g.Killed() {
-				s.stopNow()
-				hub.Checkpoint(ctx)
-				return err
-			}
 			s.stopWithin(ctx, s.cfg.stopTimeout)
 			return err
 		}
@@ -361,7 +362,9 @@ func (s *StreamServer) stopWithin(ctx context.Context, d time.Duration) {
 // cause of the wait's end (context.DeadlineExceeded for the stop timeout)
 // that says how many were killed. Stop is idempotent; a Stop during another
 // waits for that one. A handler may stop its own server: Stop then does not
-// wait for (or kill) the calling handler.
+// wait for (or kill) the calling handler. If the calling greenlet is killed
+// while Stop waits, the handlers are killed without waiting, the server
+// ends stopped, and the kill lands in Stop.
 func (s *StreamServer) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.state {
@@ -373,9 +376,7 @@ func (s *StreamServer) Stop(ctx context.Context) error {
 		s.mu.Unlock()
 		return nil
 	case serverStopping:
-		err := s.ended.park(ctx, &s.mu, "netpoll.server.stop")
-		hub.Checkpoint(ctx)
-		return err
+		return s.ended.park(ctx, &s.mu, "netpoll.server.stop")
 	}
 	s.state = serverStopping
 	s.slot.wakeAll()
@@ -389,6 +390,18 @@ func (s *StreamServer) Stop(ctx context.Context) error {
 	_ = s.ln.Close()
 	s.acceptor.Kill(ErrServerStopped)
 	self := hub.Current(ctx)
+	// The server ends stopped however this call ends: a kill of the caller
+	// lands in one of the waits below, and then the handlers are killed
+	// without waiting for them.
+	defer func() {
+		if self != nil && self.Killed() {
+			s.killHandlers(self)
+		}
+		s.mu.Lock()
+		s.state = serverStopped
+		s.ended.wakeAll()
+		s.mu.Unlock()
+	}()
 	// Once the accept loop is dead no handler can be added.
 	waitDead(ctx, s.acceptor)
 	err := s.waitHandlers(ctx, self)
@@ -404,10 +417,6 @@ func (s *StreamServer) Stop(ctx context.Context) error {
 				n, stuck, killGrace, context.Cause(ctx))
 		}
 	}
-	s.mu.Lock()
-	s.state = serverStopped
-	s.ended.wakeAll()
-	s.mu.Unlock()
 	return err
 }
 

@@ -837,6 +837,45 @@ func TestServeKilled(t *testing.T) {
 	}
 }
 
+// TestStopKilled: killing the greenlet whose Stop waits for a handler
+// kills the handlers at once, leaves the server stopped (a later Stop
+// returns nil at once) and lands in Stop.
+func TestStopKilled(t *testing.T) {
+	h := newHub(t)
+	ls := &lineServer{}
+	s := newServer(t, h, ls.handle)
+	client := holdConn(t, s.Addr().String(), "stuck")
+	returned := false
+	g := hubsched.Spawn(h, context.Background(), sched.Task{Run: func(ctx context.Context) error {
+		_ = s.Stop(ctx) // no deadline: the stop timeout (longer than this test waits)
+		returned = true // not reached: the kill lands in Stop
+		return nil
+	}})
+	for ls.running.Load() == 0 || g.State() != hub.StateParked {
+		runtime.Gosched()
+	}
+	start := time.Now()
+	g.Kill(nil)
+	select {
+	case <-g.Dead():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stopping greenlet did not die")
+	}
+	if returned {
+		t.Fatal("Stop returned normally after a kill")
+	}
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := client.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the handler's connection: %v, want closed", err)
+	}
+	if err := s.Stop(testCtx(t, time.Second)); err != nil {
+		t.Fatalf("Stop after the kill: %v", err)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("took %v", el)
+	}
+}
+
 // TestStartOnStoppedHub: a server cannot start on a stopped hub; it says
 // so and does not keep its port.
 func TestStartOnStoppedHub(t *testing.T) {

@@ -396,7 +396,7 @@ func (e *engine[T, R]) pump(ctx context.Context, yield func(R, error) bool) bool
 		w := hub.NewWaiter(ctx)
 		e.w = w
 		e.mu.Unlock()
-		err := wait(ctx, w, "pool.map", func() {
+		err := w.Park(ctx, "pool.map", func() {
 			e.mu.Lock()
 			if e.w == w {
 				e.w = nil

@@ -122,7 +122,7 @@ func (p *Pool) WaitAvailable(ctx context.Context) (int, error) {
 		w := hub.NewWaiter(ctx)
 		p.avail = append(p.avail, w)
 		p.mu.Unlock()
-		err := wait(ctx, w, "pool.wait_available", func() {
+		err := w.Park(ctx, "pool.wait_available", func() {
 			p.mu.Lock()
 			p.avail = slices.DeleteFunc(p.avail, func(a *hub.Waiter) bool { return a == w })
 			p.mu.Unlock()

@@ -98,7 +98,7 @@ func (s *set) acquire(ctx context.Context) error {
 	s.pushLocked(r)
 	s.mu.Unlock()
 	// nil: the releaser handed its slot over.
-	if err := wait(ctx, r.w, "pool.slot", func() { s.withdraw(r) }); err != nil {
+	if err := r.w.Park(ctx, "pool.slot", func() { s.withdraw(r) }); err != nil {
 		return fullError(err)
 	}
 	return nil
@@ -351,7 +351,7 @@ func (s *set) waitEmpty(ctx context.Context) error {
 		w := hub.NewWaiter(ctx)
 		s.joiners = append(s.joiners, joiner{w: w, self: self})
 		s.mu.Unlock()
-		err := wait(ctx, w, "pool.join", func() {
+		err := w.Park(ctx, "pool.join", func() {
 			s.mu.Lock()
 			s.joiners = slices.DeleteFunc(s.joiners, func(j joiner) bool { return j.w == w })
 			s.mu.Unlock()
@@ -532,20 +532,6 @@ func (s *set) KillOneAsync(g spawn.Handle, cause error) {
 	if s.Contains(g) {
 		g.KillAsync(cause)
 	}
-}
-
-// wait parks the caller on w. If the wait is cancelled it runs undo, the
-// caller's bookkeeping, then lands a pending kill of the calling greenlet.
-func wait(ctx context.Context, w *hub.Waiter, reason string, undo func()) error {
-	err := w.Wait(ctx, reason)
-	if err == nil {
-		return nil
-	}
-	undo()
-	if cerr := hub.Checkpoint(ctx); cerr != nil {
-		return cerr
-	}
-	return err
 }
 
 // isNil reports whether h is nil or a nil *spawn.Greenlet: only spawn's

@@ -337,14 +337,7 @@ func (gr *Greenlet[T]) Join(ctx context.Context) error {
 	}
 	w := hub.NewWaiter(ctx)
 	cancel := gr.Subscribe(func() { w.Wake() })
-	if err := w.Wait(ctx, "join "+gr.g.Name()); err != nil {
-		cancel()
-		if cerr := hub.Checkpoint(ctx); cerr != nil {
-			return cerr
-		}
-		return err
-	}
-	return nil
+	return w.Park(ctx, "join "+gr.g.Name(), cancel)
 }
 
 // Get waits like Join, then returns the greenlet's value or its error. A

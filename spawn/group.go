@@ -77,15 +77,13 @@ func (r *readyOrder) next(ctx context.Context) (int, error) {
 		w := hub.NewWaiter(ctx)
 		r.w = w
 		r.mu.Unlock()
-		if err := w.Wait(ctx, "wait"); err != nil {
+		if err := w.Park(ctx, "wait", func() {
 			r.mu.Lock()
 			if r.w == w {
 				r.w = nil
 			}
 			r.mu.Unlock()
-			if cerr := hub.Checkpoint(ctx); cerr != nil {
-				return -1, cerr
-			}
+		}); err != nil {
 			return -1, err
 		}
 	}
