@@ -148,12 +148,11 @@ func (s *DatagramServer) read(ctx context.Context) {
 		}
 		delay = 0
 		data := bytes.Clone(buf[:n])
-		g := pool.Go(s.base, s.set, func(hctx context.Context) error {
+		if err := pool.Submit(s.base, s.set, func(hctx context.Context) error {
 			s.handler(hctx, s.pc.WithContext(hctx), data, from)
 			return nil
-		})
-		if g.Ready() && !g.Started() { // refused; a failure after it ran is the hub's to report
-			hubsched.ReportError(s.h, nil, fmt.Errorf("netpoll: datagram server on %s: spawn: %w", s.addr, g.Err()))
+		}); err != nil {
+			hubsched.ReportError(s.h, nil, fmt.Errorf("netpoll: datagram server on %s: spawn: %w", s.addr, err))
 		}
 	}
 }

@@ -248,12 +248,7 @@ func WithPool(p *pool.Pool) ServerOption {
 		return serverOption(func(*config) error { return fmt.Errorf("netpoll: nil pool: %w", errInvalid) })
 	}
 	return WithSpawner(func(ctx context.Context, fn func(ctx context.Context)) error {
-		// Only a greenlet that never ran is a failed spawn; one that ran
-		// and failed meanwhile (another hub, P > 1) is the hub's to report.
-		if g := pool.Go(ctx, p, func(ctx context.Context) error { fn(ctx); return nil }); g.Ready() && !g.Started() {
-			return g.Err()
-		}
-		return nil
+		return pool.Submit(ctx, p, func(ctx context.Context) error { fn(ctx); return nil })
 	})
 }
 

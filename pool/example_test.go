@@ -104,3 +104,26 @@ func ExampleGo() {
 	// true false true
 	// true
 }
+
+// Submit hands work to a pool when only whether it got to run matters, as a
+// server handing out connections does: it waits for a slot, and says why
+// when none freed in time.
+func ExampleSubmit() {
+	_ = hub.Run(context.Background(), func(ctx context.Context) error {
+		p := pool.New(1)
+		err := pool.Submit(ctx, p, func(ctx context.Context) error {
+			fmt.Println("first job runs")
+			return hub.Sleep(ctx, time.Second)
+		})
+		fmt.Println(err)
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		defer cancel()
+		err = pool.Submit(tctx, p, func(context.Context) error { return nil })
+		fmt.Println(errors.Is(err, pool.ErrPoolFull), errors.Is(err, context.DeadlineExceeded))
+		return p.Kill(ctx, nil)
+	})
+	// Output:
+	// <nil>
+	// first job runs
+	// true true
+}

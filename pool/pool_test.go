@@ -784,3 +784,48 @@ func TestJoinRaiseErrorKeepsFailureOnTimeout(t *testing.T) {
 	})
 	assert.Empty(t, log.All())
 }
+
+// Submit: nil once fn started (its failure goes to the hub's error
+// handler, not back to the caller); on a full pool past ctx's deadline an
+// error matching ErrPoolFull and the cause, with fn never run and no member
+// left behind; from a greenlet whose ctx carries a stopped hub,
+// hub.ErrHubStopped.
+func TestSubmit(t *testing.T) {
+	boom := errors.New("boom")
+	log := run(t, func(ctx context.Context) error {
+		p := pool.New(1)
+		ran := 0
+		require.NoError(t, pool.Submit(ctx, p, func(ctx context.Context) error {
+			ran++
+			if err := hub.Sleep(ctx, 100*time.Millisecond); err != nil {
+				return err
+			}
+			return boom
+		}))
+		assert.Equal(t, 1, p.Len())
+
+		start := time.Now()
+		tctx, cancel := context.WithTimeout(ctx, 10*time.Millisecond)
+		err := pool.Submit(tctx, p, func(context.Context) error { ran++; return nil })
+		cancel()
+		assert.Equal(t, 10*time.Millisecond, time.Since(start))
+		assert.ErrorIs(t, err, pool.ErrPoolFull)
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 1, p.Len(), "the refused function is not a member")
+
+		require.NoError(t, pool.Submit(ctx, p, func(context.Context) error { ran++; return nil }), "waits for the slot")
+		assert.Equal(t, 100*time.Millisecond, time.Since(start))
+		require.NoError(t, p.Join(ctx))
+		assert.Equal(t, 2, ran, "the refused function never ran")
+
+		stopped := hub.MustNew()
+		require.NoError(t, stopped.Stop(ctx))
+		err = pool.Submit(hub.NewContext(ctx, stopped), pool.NewGroup(), func(context.Context) error { ran++; return nil })
+		assert.ErrorIs(t, err, hub.ErrHubStopped)
+		assert.Equal(t, 2, ran)
+		return nil
+	})
+	errs := log.All()
+	require.Len(t, errs, 1)
+	assert.ErrorIs(t, errs[0], boom, "the failure after it ran went to the error handler")
+}

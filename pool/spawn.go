@@ -39,6 +39,33 @@ func Go(ctx context.Context, s Spawner, fn func(ctx context.Context) error, opts
 	return Spawn(ctx, s, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, opts...)
 }
 
+// Submit runs fn as a new member of s, as Go does, for a caller that only
+// needs to know whether fn got to run: a server handing out connections, a
+// crawler handing out fetches (it is the shape of netpoll.WithSpawner). It
+// waits for a slot like Spawn, and a kill of the calling greenlet lands
+// there. It returns nil once fn is started; a failure of fn then goes to
+// the hub's error handler. Otherwise it returns why fn never ran: an error
+// matching ErrPoolFull and ctx's cause if ctx ended before a slot freed, or
+// one matching hub.ErrHubStopped; no greenlet is left behind. Submit panics
+// if fn is nil.
+func Submit(ctx context.Context, s Spawner, fn func(ctx context.Context) error, opts ...spawn.Option) error {
+	st := s.core()
+	if fn == nil {
+		panic("pool: nil function")
+	}
+	if err := st.acquire(ctx); err != nil {
+		return err
+	}
+	g := start(ctx, st, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, false, opts)
+	// Ended without running: the hub refused it (stopped) or ctx ended
+	// before it began. One that ran and failed meanwhile (another hub,
+	// P > 1) is the hub's to report.
+	if g.Ready() && !g.Started() {
+		return g.Err()
+	}
+	return nil
+}
+
 // refused returns a greenlet for fn that never runs and has ended with err,
 // why it got no slot. It is created on a ctx that is not cancelled, so err
 // is the kill that ends it, and waits until it has ended on its hub (it

@@ -301,11 +301,7 @@ func (s *Server) spawn(ctx context.Context, fn func(ctx context.Context)) error 
 	hs := *s.hubs.Load()
 	h := hs[(s.next.Add(1)-1)%uint64(len(hs))]
 	if s.cfg.pool != nil {
-		g := pool.Go(hub.NewContext(ctx, h), s.cfg.pool, func(ctx context.Context) error { fn(ctx); return nil }, spawn.WithName("httpserver.conn"))
-		if g.Ready() && !g.Started() { // refused; a failure after it ran is the hub's to report
-			return g.Err()
-		}
-		return nil
+		return pool.Submit(hub.NewContext(ctx, h), s.cfg.pool, func(ctx context.Context) error { fn(ctx); return nil }, spawn.WithName("httpserver.conn"))
 	}
 	g := hubsched.Spawn(h, ctx, sched.Task{
 		Name: "httpserver.conn",

@@ -112,15 +112,15 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 		}, spawn.WithName("crawl progress"))
 		defer pg.KillAsync(nil)
 	}
-	visit := func(j job) func(ctx context.Context) (struct{}, error) {
-		return func(ctx context.Context) (struct{}, error) {
+	visit := func(j job) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
 			defer urls.TaskDone() // after the URLs it found were put
 			r := parse.fetch(ctx, client, j.u)
 			if ctx.Err() != nil {
-				return struct{}{}, nil // killed: not fetched
+				return nil // killed: not fetched
 			}
 			put(s.finish(j, r))
-			return struct{}{}, nil
+			return nil
 		}
 	}
 
@@ -132,8 +132,8 @@ func crawlGreenlets(ctx context.Context, s *state, client *http.Client) error {
 		}
 		// A fetch that never got a slot (wctx ended) stops the crawl; one
 		// that ran and failed is the crawl's to record, not a spawn error.
-		if g := pool.Spawn(wctx, p, visit(j), spawn.WithName("fetch "+j.key)); g.Ready() && !g.Started() {
-			return g.Err()
+		if err := pool.Submit(wctx, p, visit(j), spawn.WithName("fetch "+j.key)); err != nil {
+			return err
 		}
 	}
 	if err := ctx.Err(); err != nil {
