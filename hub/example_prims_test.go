@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
+	"sync"
+	"time"
 
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/spawn"
@@ -127,4 +130,77 @@ func ExampleNewPipe() {
 	// hello
 	// bye
 	// EOF
+}
+
+// latch is a primitive built on hub.Waiter: greenlets (or goroutines) wait
+// until it opens. Its wait list is its own, under its own lock.
+type latch struct {
+	mu      sync.Mutex
+	open    bool
+	waiters []*hub.Waiter
+}
+
+// Wait parks until the latch opens, or returns ctx's cause; a kill lands here.
+func (l *latch) Wait(ctx context.Context) error {
+	l.mu.Lock()
+	if l.open {
+		l.mu.Unlock()
+		return nil
+	}
+	w := hub.NewWaiter(ctx)
+	l.waiters = append(l.waiters, w)
+	l.mu.Unlock()
+	return w.Park(ctx, "latch", func() { // no wake-up: leave the list
+		l.mu.Lock()
+		l.waiters = slices.DeleteFunc(l.waiters, func(x *hub.Waiter) bool { return x == w })
+		l.mu.Unlock()
+	})
+}
+
+// Open opens the latch and wakes every waiter, in the order they came.
+func (l *latch) Open() {
+	l.mu.Lock()
+	l.open = true
+	ws := l.waiters
+	l.waiters = nil
+	l.mu.Unlock()
+	for _, w := range ws {
+		w.Wake()
+	}
+}
+
+// A new primitive needs only a Waiter per blocked caller: Park parks the
+// greenlet, and its undo takes a waiter that gave up off the list before
+// anything else runs.
+func ExampleWaiter() {
+	h := hub.MustNew()
+	defer h.Stop(context.Background())
+	var l latch
+	_ = h.Run(context.Background(), func(ctx context.Context) error {
+		spawn.Go(ctx, func(ctx context.Context) error {
+			tctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+			defer cancel()
+			fmt.Println("impatient:", l.Wait(tctx))
+			return nil
+		})
+		spawn.Go(ctx, func(ctx context.Context) error {
+			if err := l.Wait(ctx); err != nil {
+				return err
+			}
+			fmt.Println("patient: through")
+			return nil
+		})
+		if err := hub.Sleep(ctx, 20*time.Millisecond); err != nil {
+			return err
+		}
+		l.mu.Lock()
+		fmt.Println("waiting at the latch:", len(l.waiters))
+		l.mu.Unlock()
+		l.Open()
+		return h.Wait(ctx)
+	})
+	// Output:
+	// impatient: context deadline exceeded
+	// waiting at the latch: 1
+	// patient: through
 }

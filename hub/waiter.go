@@ -17,20 +17,22 @@ const (
 )
 
 // Waiter is a one-shot wake-up for one blocked caller: the building block of
-// every cooperative primitive. A primitive creates a Waiter for the caller,
-// records it in its own wait list under its own lock, unlocks, and calls Wait.
-// Whoever satisfies the wait calls Wake. Wake and cancellation race safely:
-// exactly one of them settles the Waiter.
+// every cooperative primitive (gevent's Waiter). A primitive creates a
+// Waiter for the caller with NewWaiter, records it in its own wait list
+// under its own lock, unlocks, and calls Park, whose undo takes the caller
+// off that list again if the wait ends without a wake-up. Whoever satisfies
+// the wait calls Wake. Wake and cancellation race safely: exactly one of
+// them settles the Waiter.
 //
-// For a greenlet, Wait parks it off its run token and Wake queues it for a
+// For a greenlet, Park parks it off its run token and Wake queues it for a
 // token, in the order Wake is called, so a primitive that wakes its waiters
-// in FIFO order gets them running in FIFO order. For a plain goroutine, Wait
-// blocks on a channel.
+// in FIFO order gets them running in FIFO order. For a plain goroutine,
+// Park blocks on a channel.
 //
-// The hub reuses a greenlet's Waiter for its next wait of the same kind
-// (see rearm): each wait is a new generation, and a wake-up or cancel still
-// on its way for an old one (it settled the state, then goes to unpark)
-// carries that generation and is ignored.
+// A Waiter serves one wait. (Inside this package the hub reuses a
+// greenlet's Waiter for its next wait of the same kind: each wait is then a
+// new generation, and a wake-up or cancel still on its way for an old one
+// carries that generation and is ignored.)
 type Waiter struct {
 	state atomic.Uint32 // generation<<stBits | waiting, woken, cancelled or timedOut
 	g     *G

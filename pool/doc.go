@@ -13,10 +13,11 @@
 //	err = p.Join(ctx)         // waits until the pool is empty
 //
 // Go methods cannot take type parameters, so the typed entry points are
-// functions that take the set first (after ctx): Spawn, Go, Apply,
+// functions that take the set first (after ctx): Spawn, Go, Submit, Apply,
 // ApplyAsync, Map, IMap and IMapUnordered accept a *Group or a *Pool (a
 // Spawner). Spawn and Go return a *spawn.Greenlet as spawn.Spawn and
-// spawn.Go do; Join takes spawn's join options.
+// spawn.Go do; Submit returns only whether the function got to run (a
+// server's spawn hook); Join takes spawn's join options.
 //
 // # Zero values
 //
@@ -75,9 +76,9 @@
 //   - Sizes: New panics on a negative size (gevent raises ValueError);
 //     Unbounded replaces Pool(None), and its FreeCount is huge rather
 //     than 1.
-//   - Spawn, Go, Add and Apply take a ctx: a ctx that ends while they wait
-//     for a slot gives an error matching ErrPoolFull and the ctx's cause
-//     (for Spawn and Go, as the error of a greenlet that never runs), which
+//   - Spawn, Go, Submit, Add and Apply take a ctx: a ctx that ends while
+//     they wait for a slot gives an error matching ErrPoolFull and the ctx's
+//     cause (for Spawn and Go, as the error of a greenlet that never runs), which
 //     covers gevent's blocking=False (TryAdd) and timeout=.
 //   - Map stops at the first error to occur, kills the items still running
 //     and returns once they are dead (errgroup's contract); gevent's map
