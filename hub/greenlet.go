@@ -339,9 +339,10 @@ var ErrKilled = errors.New("hub: greenlet killed")
 // Kill requests that g stop with cause (nil means ErrKilled). It never blocks.
 // A greenlet that has not started never runs: it is queued to end on the hub
 // (its end callbacks, such as a spawn.Greenlet's links, run there, with a
-// working ctx, never on the caller's goroutine). A running or parked greenlet is stopped at its next
-// cooperative point. Killing a dead greenlet, or killing twice, does nothing
-// more. Kill reports whether this call delivered the kill.
+// working ctx, never on the caller's goroutine). A running or parked
+// greenlet is stopped at its next cooperative point. Killing a dead
+// greenlet, or killing twice, does nothing more. Kill reports whether this
+// call delivered the kill.
 func (g *G) Kill(cause error) bool {
 	if cause == nil {
 		cause = ErrKilled
