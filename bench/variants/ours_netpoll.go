@@ -44,18 +44,7 @@ func netpollEcho(ctx context.Context, addr string, shards int) error {
 		return err
 	}
 	s, err := netpoll.NewStreamServer(addr, func(ctx context.Context, c *netpoll.Conn) {
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := c.Read(buf)
-			if n > 0 {
-				if _, werr := c.Write(buf[:n]); werr != nil {
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
+		echoLoop(c)
 	}, opts...)
 	if err != nil {
 		return errors.Join(err, stop())
