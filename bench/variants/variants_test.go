@@ -139,7 +139,7 @@ func driveEcho(t *testing.T, addr string) {
 }
 
 func TestGoEchoServers(t *testing.T) {
-	for _, name := range []string{"gnet", "stdnet"} {
+	for _, name := range []string{"gnet", "stdnet", "gevent_go_netpoll", "gevent_go_netpoll_shards"} {
 		t.Run(name, func(t *testing.T) {
 			addr := freeAddr(t)
 			ctx, cancel := context.WithCancel(context.Background())
