@@ -43,14 +43,7 @@ func ourHTTP(ctx context.Context, addr string, hubs int) error {
 	if err != nil {
 		return errors.Join(err, stopHubs())
 	}
-	if err := srv.Start(context.Background()); err != nil {
-		return errors.Join(err, stopHubs())
-	}
-	<-ctx.Done()
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err = srv.Stop(sctx)
-	return errors.Join(err, stopHubs(), netpoll.Shutdown(sctx))
+	return serveUntil(ctx, context.Background(), srv, stopHubs)
 }
 
 // handoffHTTP is net/http.Server on a netpoll Listener whose handler runs

@@ -117,14 +117,14 @@ func init() {
 					if parked++; parked == b.N {
 						all.Wake() // runs only once this greenlet has parked (P = 1)
 					}
-					if err := w.Park(ctx, "bench.parked"); err != nil {
+					if err := w.Park(ctx, "bench.parked", nil); err != nil {
 						return err
 					}
 					woke++
 					return nil
 				}, Done: collect(&errs)})
 			}
-			if err := all.Park(ctx, "bench.all-parked"); err != nil {
+			if err := all.Park(ctx, "bench.all-parked", nil); err != nil {
 				return err
 			}
 			b.Parked()

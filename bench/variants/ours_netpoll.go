@@ -44,28 +44,30 @@ func netpollEcho(ctx context.Context, addr string, shards int) error {
 		return err
 	}
 	s, err := netpoll.NewStreamServer(addr, func(ctx context.Context, c *netpoll.Conn) {
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := c.Read(buf)
-			if n > 0 {
-				if _, werr := c.Write(buf[:n]); werr != nil {
-					return
-				}
-			}
-			if err != nil {
-				return
-			}
-		}
+		echoLoop(c)
 	}, opts...)
 	if err != nil {
 		return errors.Join(err, stop())
 	}
-	if err := s.Start(hub.NewContext(context.Background(), h)); err != nil {
-		return errors.Join(err, stop())
+	return serveUntil(ctx, hub.NewContext(context.Background(), h), s, stop)
+}
+
+// server is what our servers have in common: netpoll's and httpserver's.
+type server interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+}
+
+// serveUntil starts s with start (which names the hub it spawns on),
+// serves until ctx ends, and then stops s (its connections get 10 s to
+// finish), the hubs (stopHubs) and netpoll's event loops, which a bench
+// child process must not leave running.
+func serveUntil(ctx, start context.Context, s server, stopHubs func() error) error {
+	if err := s.Start(start); err != nil {
+		return errors.Join(err, stopHubs())
 	}
 	<-ctx.Done()
 	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err = s.Stop(sctx)
-	return errors.Join(err, stop(), netpoll.Shutdown(sctx))
+	return errors.Join(s.Stop(sctx), stopHubs(), netpoll.Shutdown(sctx))
 }

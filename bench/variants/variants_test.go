@@ -138,15 +138,21 @@ func driveEcho(t *testing.T, addr string) {
 	}
 }
 
-func TestGoEchoServers(t *testing.T) {
-	for _, name := range []string{"gnet", "stdnet"} {
-		t.Run(name, func(t *testing.T) {
+func TestGoEchoServers(t *testing.T) { testServers(t, "echo", driveEcho) }
+
+// testServers runs each of workload's Go servers, drives it, and stops it.
+func testServers(t *testing.T, workload string, drive func(t *testing.T, addr string)) {
+	for _, v := range Reg.Variants(workload) {
+		if v.Server == nil {
+			continue
+		}
+		t.Run(v.Name, func(t *testing.T) {
 			addr := freeAddr(t)
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
-			go func() { done <- Reg.Lookup("echo", name).Server(ctx, addr) }()
+			go func() { done <- v.Server(ctx, addr) }()
 			waitListening(t, addr)
-			driveEcho(t, addr)
+			drive(t, addr)
 			cancel()
 			if err := <-done; err != nil {
 				t.Fatalf("server: %v", err)
@@ -188,25 +194,7 @@ func driveHTTP(t *testing.T, addr string) {
 	}
 }
 
-func TestGoHTTPServers(t *testing.T) {
-	for _, v := range Reg.Variants("http") {
-		if v.Server == nil {
-			continue
-		}
-		t.Run(v.Name, func(t *testing.T) {
-			addr := freeAddr(t)
-			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() { done <- v.Server(ctx, addr) }()
-			waitListening(t, addr)
-			driveHTTP(t, addr)
-			cancel()
-			if err := <-done; err != nil {
-				t.Fatalf("server: %v", err)
-			}
-		})
-	}
-}
+func TestGoHTTPServers(t *testing.T) { testServers(t, "http", driveHTTP) }
 
 // The wrk client of the harness, against net/http, where wrk is installed.
 func TestWrkClient(t *testing.T) {

@@ -21,6 +21,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gevent-go/gevent/examples/internal/childtest"
 )
 
 // TestFloodedServer: 1,000 clients that send without end and never read
@@ -47,13 +49,8 @@ func TestFloodedServer(t *testing.T) {
 	// grow the server's to megabytes each, gigabytes in all, and under that
 	// pressure it resets connections of everything else on the machine.
 	srv := exec.Command(bin, "-serve", "-sockbuf", "65536")
-	addr, lines := startServing(t, srv)
-	defer srv.Process.Kill()
-	go func() {
-		for lines.Scan() {
-			// drained, so that the server never blocks writing its log
-		}
-	}()
+	server := childtest.StartCmd(t, srv, "echo: serving on ")
+	addr := server.Addr
 
 	c, err := net.Dial("tcp", addr)
 	require.NoError(t, err)
@@ -125,8 +122,7 @@ func TestFloodedServer(t *testing.T) {
 	stats := report.Text()
 	require.NoError(t, fl.Wait())
 	c.Close()
-	require.NoError(t, srv.Process.Signal(syscall.SIGTERM))
-	require.NoError(t, srv.Wait(), "the server's graceful stop")
+	server.Stop(t, syscall.SIGTERM) // fails the test unless it stops gracefully
 
 	q := func(d []time.Duration, p float64) time.Duration {
 		d = slices.Sorted(slices.Values(d))

@@ -45,64 +45,60 @@ func main() {
 }
 
 type options struct {
-	serve, load, json bool
-	server            echo.ServerConfig
-	loadCfg           echo.LoadConfig
-	grace             time.Duration
+	serve.Flags
+	load, json bool
+	server     echo.ServerConfig
+	loadCfg    echo.LoadConfig
 }
 
-func parse(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
-	fs := flag.NewFlagSet("echo", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.BoolVar(&o.serve, "serve", false, "only serve, until SIGINT or SIGTERM")
-	fs.BoolVar(&o.load, "load", false, "only run the load, against -addr")
-	fs.StringVar(&o.server.Addr, "addr", "127.0.0.1:0", "listen address (-serve), or the server to load (-load)")
-	fs.IntVar(&o.server.PoolSize, "pool", 0, "handlers running at once, a pool.Pool (0: unbounded, a greenlet per connection)")
-	fs.IntVar(&o.server.MaxConns, "max-conns", 0, "open connections at most; more are closed at once (0: unbounded)")
-	fs.IntVar(&o.server.InboundCap, "inbound-cap", echo.DefaultInboundCap, "bytes received and not yet echoed per connection before it is closed")
-	fs.IntVar(&o.server.InboundBudget, "inbound-budget", netpoll.DefaultInboundBudget, "bytes received and not yet echoed by all connections together before the biggest holders are closed")
-	fs.DurationVar(&o.server.IdleTimeout, "idle-timeout", time.Minute, "close connections idle for this long (0: never)")
-	fs.IntVar(&o.server.SocketBuffer, "sockbuf", 0, "kernel receive and send buffer size of each connection's socket (0: the kernel's default, which it grows to megabytes)")
-	fs.BoolVar(&o.server.Stdlib, "stdlib", false, "move the bytes through the standard library's net instead of gnet's event loops")
-	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long a graceful stop lets open connections finish")
-	fs.IntVar(&o.loadCfg.Conns, "conns", 50, "load: connections")
-	fs.IntVar(&o.loadCfg.Size, "size", 64, "load: message size in bytes (>= 8)")
-	fs.DurationVar(&o.loadCfg.Duration, "duration", 2*time.Second, "load: how long to run")
-	fs.BoolVar(&o.json, "json", false, "load: print the result as JSON")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+// parse parses the command line; see serve.Command.Parse for status and ok.
+func parse(args []string, stderr io.Writer) (o *options, status int, ok bool) {
+	o = &options{}
+	cmd := serve.Command{
+		Name:  "echo",
+		Addr:  "listen address (-serve), or the server to load (-load)",
+		Grace: "how long a graceful stop lets open connections finish",
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("echo: unexpected argument %q", fs.Arg(0))
-	}
-	if o.serve && o.load {
-		return nil, errors.New("echo: -serve and -load exclude each other (with neither, both run)")
-	}
-	if o.load && o.server.Addr == "127.0.0.1:0" {
-		return nil, errors.New("echo: -load needs the server's -addr")
-	}
-	if o.loadCfg.Conns < 1 || o.loadCfg.Size < 8 || o.loadCfg.Duration <= 0 {
-		return nil, errors.New("echo: -conns and -duration must be positive, -size at least 8")
-	}
-	return o, nil
+	status, ok = cmd.Parse(&o.Flags, args, stderr, func(fs *flag.FlagSet) {
+		fs.BoolVar(&o.load, "load", false, "only run the load, against -addr")
+		fs.IntVar(&o.server.PoolSize, "pool", 0, "handlers running at once, a pool.Pool (0: unbounded, a greenlet per connection)")
+		fs.IntVar(&o.server.MaxConns, "max-conns", 0, "open connections at most; more are closed at once (0: unbounded)")
+		fs.IntVar(&o.server.InboundCap, "inbound-cap", echo.DefaultInboundCap, "bytes received and not yet echoed per connection before it is closed")
+		fs.IntVar(&o.server.InboundBudget, "inbound-budget", netpoll.DefaultInboundBudget, "bytes received and not yet echoed by all connections together before the biggest holders are closed")
+		fs.DurationVar(&o.server.IdleTimeout, "idle-timeout", time.Minute, "close connections idle for this long (0: never)")
+		fs.IntVar(&o.server.SocketBuffer, "sockbuf", 0, "kernel receive and send buffer size of each connection's socket (0: the kernel's default, which it grows to megabytes)")
+		fs.BoolVar(&o.server.Stdlib, "stdlib", false, "move the bytes through the standard library's net instead of gnet's event loops")
+		fs.IntVar(&o.loadCfg.Conns, "conns", 50, "load: connections")
+		fs.IntVar(&o.loadCfg.Size, "size", 64, "load: message size in bytes (>= 8)")
+		fs.DurationVar(&o.loadCfg.Duration, "duration", 2*time.Second, "load: how long to run")
+		fs.BoolVar(&o.json, "json", false, "load: print the result as JSON")
+	}, func() error {
+		if o.Serve && o.load {
+			return errors.New("echo: -serve and -load exclude each other (with neither, both run)")
+		}
+		if o.load && o.Addr == "127.0.0.1:0" {
+			return errors.New("echo: -load needs the server's -addr")
+		}
+		if o.loadCfg.Conns < 1 || o.loadCfg.Size < 8 || o.loadCfg.Duration <= 0 {
+			return errors.New("echo: -conns and -duration must be positive, -size at least 8")
+		}
+		return nil
+	})
+	o.server.Addr = o.Addr // -serve and the load's own server listen there
+	return o, status, ok
 }
 
 func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parse(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
+	o, status, ok := parse(args, stderr)
+	if !ok {
+		return status
 	}
 	if o.load {
 		// A load against a running server: plain goroutines, until
 		// SIGINT or SIGTERM at the latest.
 		ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		return load(ctx, o, o.server.Addr, stdout, stderr)
+		return load(ctx, o, o.Addr, stdout, stderr)
 	}
 	pool := "unbounded"
 	if o.server.PoolSize > 0 {
@@ -117,7 +113,7 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// or SIGTERM with hub.WaitSignal (-serve) or loads it, and stops it
 	// gracefully.
 	return serve.Run(ctx, serve.Frame{
-		Name: "echo", Stderr: stderr, Serve: o.serve, Grace: o.grace,
+		Name: "echo", Stderr: stderr, Serve: o.Serve, Grace: o.Grace,
 		About: fmt.Sprintf("pool %s, %s", pool, backend),
 		Start: func(ctx context.Context) (serve.Server, error) {
 			return echo.Start(ctx, o.server)

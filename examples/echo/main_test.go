@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -99,10 +97,8 @@ func TestSIGTERM(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a child process")
 	}
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "ECHO_TEST_ARGS=-serve -grace 2s")
-	addr, lines := startServing(t, cmd)
-	c, err := net.Dial("tcp", addr)
+	child := childtest.Start(t, "ECHO_TEST_ARGS", "-serve -grace 2s", "echo: serving on ")
+	c, err := net.Dial("tcp", child.Addr)
 	require.NoError(t, err)
 	_, err = c.Write([]byte("ping"))
 	require.NoError(t, err)
@@ -113,28 +109,6 @@ func TestSIGTERM(t *testing.T) {
 	assert.Equal(t, "ping", string(got))
 	require.NoError(t, c.Close())
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	var rest strings.Builder
-	for lines.Scan() {
-		rest.WriteString(lines.Text() + "\n")
-	}
-	require.NoError(t, cmd.Wait(), rest.String())
-	assert.Contains(t, rest.String(), "echo: stopped gracefully")
-}
-
-// startServing starts cmd, an "echo -serve", and returns the address from
-// its "serving on" line and the scanner of the rest of its stderr.
-func startServing(t *testing.T, cmd *exec.Cmd) (string, *bufio.Scanner) {
-	t.Helper()
-	stderr, err := cmd.StderrPipe()
-	require.NoError(t, err)
-	require.NoError(t, cmd.Start())
-	lines := bufio.NewScanner(stderr)
-	for lines.Scan() {
-		if a, ok := strings.CutPrefix(lines.Text(), "echo: serving on "); ok {
-			return strings.Fields(a)[0], lines
-		}
-	}
-	t.Fatal("the server printed no address")
-	return "", nil
+	rest := child.Stop(t, syscall.SIGTERM)
+	assert.Contains(t, rest, "echo: stopped gracefully")
 }

@@ -41,35 +41,31 @@ func main() {
 }
 
 type options struct {
-	serve             bool
-	addr              string
-	maxHandlers       int
-	grace             time.Duration
+	serve.Flags
 	clients, requests int
 	sleepMS           int
 }
 
-func parse(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
-	fs := flag.NewFlagSet("httpserver", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.BoolVar(&o.serve, "serve", false, "only serve, until SIGINT or SIGTERM")
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "listen address")
-	fs.IntVar(&o.maxHandlers, "max-handlers", 0, "connections served at once (gevent's spawn=Pool(n)); 0: unbounded")
-	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long a graceful stop lets requests in progress finish")
-	fs.IntVar(&o.clients, "clients", 20, "load: concurrent clients")
-	fs.IntVar(&o.requests, "requests", 50, "load: requests per client")
-	fs.IntVar(&o.sleepMS, "sleep", 50, "load: the sleep of the /sleep requests, in ms")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+// parse parses the command line; see serve.Command.Parse for status and ok.
+func parse(args []string, stderr io.Writer) (o *options, status int, ok bool) {
+	o = &options{}
+	cmd := serve.Command{
+		Name:        "httpserver",
+		Addr:        "listen address",
+		Grace:       "how long a graceful stop lets requests in progress finish",
+		MaxHandlers: "connections served at once (gevent's spawn=Pool(n)); 0: unbounded",
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("httpserver: unexpected argument %q", fs.Arg(0))
-	}
-	if o.clients < 1 || o.requests < 1 || o.sleepMS < 0 {
-		return nil, errors.New("httpserver: -clients and -requests must be positive, -sleep not negative")
-	}
-	return o, nil
+	status, ok = cmd.Parse(&o.Flags, args, stderr, func(fs *flag.FlagSet) {
+		fs.IntVar(&o.clients, "clients", 20, "load: concurrent clients")
+		fs.IntVar(&o.requests, "requests", 50, "load: requests per client")
+		fs.IntVar(&o.sleepMS, "sleep", 50, "load: the sleep of the /sleep requests, in ms")
+	}, func() error {
+		if o.clients < 1 || o.requests < 1 || o.sleepMS < 0 {
+			return errors.New("httpserver: -clients and -requests must be positive, -sleep not negative")
+		}
+		return nil
+	})
+	return o, status, ok
 }
 
 // app is the server's state. Its handlers are greenlets of one hub: they
@@ -102,13 +98,9 @@ func (a *app) routes() http.Handler {
 }
 
 func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parse(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
+	o, status, ok := parse(args, stderr)
+	if !ok {
+		return status
 	}
 	a := &app{}
 	// The program's body is a hub's main greenlet (see examples/internal/
@@ -116,9 +108,9 @@ func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// hub.WaitSignal (-serve) or loads the server (check), and stops it
 	// gracefully.
 	return serve.Run(ctx, serve.Frame{
-		Name: "httpserver", Stderr: stderr, Serve: o.serve, Grace: o.grace,
+		Name: "httpserver", Stderr: stderr, Serve: o.Serve, Grace: o.Grace,
 		Start: func(ctx context.Context) (serve.Server, error) {
-			srv, err := httpserver.New(o.addr, a.routes(), httpserver.WithMaxHandlers(o.maxHandlers))
+			srv, err := httpserver.New(o.Addr, a.routes(), httpserver.WithMaxHandlers(o.MaxHandlers))
 			if err != nil {
 				return nil, err
 			}

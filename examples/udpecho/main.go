@@ -34,54 +34,48 @@ func main() {
 }
 
 type options struct {
-	serve          bool
-	addr           string
-	maxHandlers    int
-	grace, timeout time.Duration
+	serve.Flags
+	timeout        time.Duration
 	clients, count int
 }
 
-func parse(args []string, stderr io.Writer) (*options, error) {
-	o := &options{}
-	fs := flag.NewFlagSet("udpecho", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.BoolVar(&o.serve, "serve", false, "only serve, until SIGINT or SIGTERM")
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:0", "listen address")
-	fs.IntVar(&o.maxHandlers, "max-handlers", 100, "handlers at once; while full, datagrams wait in the kernel (0: unbounded)")
-	fs.DurationVar(&o.grace, "grace", 5*time.Second, "how long a stop lets running handlers finish")
-	fs.IntVar(&o.clients, "clients", 10, "check: client greenlets")
-	fs.IntVar(&o.count, "count", 100, "check: datagrams per client")
-	fs.DurationVar(&o.timeout, "timeout", time.Second, "check: how long a client waits for an echo before sending again")
-	if err := fs.Parse(args); err != nil {
-		return nil, err
+// parse parses the command line; see serve.Command.Parse for status and ok.
+func parse(args []string, stderr io.Writer) (o *options, status int, ok bool) {
+	o = &options{}
+	cmd := serve.Command{
+		Name:               "udpecho",
+		Addr:               "listen address",
+		Grace:              "how long a stop lets running handlers finish",
+		MaxHandlers:        "handlers at once; while full, datagrams wait in the kernel (0: unbounded)",
+		MaxHandlersDefault: 100,
 	}
-	if fs.NArg() > 0 {
-		return nil, fmt.Errorf("udpecho: unexpected argument %q", fs.Arg(0))
-	}
-	if o.clients < 1 || o.count < 1 || o.timeout <= 0 || o.maxHandlers < 0 {
-		return nil, errors.New("udpecho: -clients, -count and -timeout must be positive, -max-handlers not negative")
-	}
-	return o, nil
+	status, ok = cmd.Parse(&o.Flags, args, stderr, func(fs *flag.FlagSet) {
+		fs.IntVar(&o.clients, "clients", 10, "check: client greenlets")
+		fs.IntVar(&o.count, "count", 100, "check: datagrams per client")
+		fs.DurationVar(&o.timeout, "timeout", time.Second, "check: how long a client waits for an echo before sending again")
+	}, func() error {
+		if o.clients < 1 || o.count < 1 || o.timeout <= 0 || o.MaxHandlers < 0 {
+			return errors.New("udpecho: -clients, -count and -timeout must be positive, -max-handlers not negative")
+		}
+		return nil
+	})
+	return o, status, ok
 }
 
 func cli(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	o, err := parse(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
-	}
-	if err != nil {
-		fmt.Fprintln(stderr, err)
-		return 2
+	o, status, ok := parse(args, stderr)
+	if !ok {
+		return status
 	}
 	// The program's body is a hub's main greenlet (see examples/internal/
 	// serve): it starts the server, waits for SIGINT or SIGTERM with
 	// hub.WaitSignal (-serve) or runs the check, and stops the server.
 	return serve.Run(ctx, serve.Frame{
-		Name: "udpecho", Stderr: stderr, Serve: o.serve, Grace: o.grace,
+		Name: "udpecho", Stderr: stderr, Serve: o.Serve, Grace: o.Grace,
 		Start: func(ctx context.Context) (serve.Server, error) {
-			srv, err := netpoll.NewDatagramServer(o.addr, func(ctx context.Context, c *netpoll.PacketConn, data []byte, from net.Addr) {
+			srv, err := netpoll.NewDatagramServer(o.Addr, func(ctx context.Context, c *netpoll.PacketConn, data []byte, from net.Addr) {
 				_, _ = c.WriteTo(data, from) // parks this handler only, if it must wait
-			}, netpoll.WithMaxHandlers(o.maxHandlers))
+			}, netpoll.WithMaxHandlers(o.MaxHandlers))
 			if err != nil {
 				return nil, err
 			}

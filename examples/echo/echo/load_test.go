@@ -2,6 +2,7 @@ package echo
 
 import (
 	"errors"
+	"io"
 	"net"
 	"sync"
 	"testing"
@@ -74,16 +75,51 @@ func TestLoadCatchesMismatch(t *testing.T) {
 	assert.Contains(t, res.FirstError, "differ")
 }
 
+// A connection that cannot be opened is a dial error, with or without
+// DialFirst (which tries it a few times first).
 func TestLoadDialError(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	addr := ln.Addr().String()
 	ln.Close() // nothing listens there now
-	res, err := Load(t.Context(), LoadConfig{Addr: addr, Conns: 3, Size: 64, Duration: time.Second})
+	for _, dialFirst := range []bool{false, true} {
+		res, err := Load(t.Context(), LoadConfig{Addr: addr, Conns: 3, Size: 64, Duration: time.Second, DialFirst: dialFirst})
+		require.NoError(t, err)
+		assert.Equal(t, 3, res.Errors, "DialFirst %v", dialFirst)
+		assert.Equal(t, 3, res.DialErrors, "DialFirst %v", dialFirst)
+		assert.Zero(t, res.Msgs)
+		assert.Contains(t, res.FirstError, "dial")
+	}
+}
+
+// With DialFirst and a Drain, the clock starts once the connections are
+// up, and the echoes in flight at the end are waited for.
+func TestLoadDialFirst(t *testing.T) {
+	addr := plainServer(t, nil)
+	res, err := Load(t.Context(), LoadConfig{Addr: addr, Conns: 3, Size: 64, Duration: 100 * time.Millisecond, DialFirst: true, Drain: time.Second})
 	require.NoError(t, err)
-	assert.Equal(t, 3, res.Errors)
+	assert.Zero(t, res.Errors, res.FirstError)
+	assert.Positive(t, res.Msgs)
+	assert.GreaterOrEqual(t, int64(len(res.Latencies)), res.Msgs, "the drained echoes count in the latencies only")
+	assert.LessOrEqual(t, res.Seconds, 0.1)
+}
+
+// With a Drain, an echo that does not come back in time is a timeout; with
+// none, it is cut off, which is no error.
+func TestLoadDrain(t *testing.T) {
+	addr, stop, err := echocheck.StdServer(func(c net.Conn) {
+		_, _ = io.Copy(io.Discard, c) // never echoes
+	})
+	require.NoError(t, err)
+	t.Cleanup(stop)
+	res, err := Load(t.Context(), LoadConfig{Addr: addr, Conns: 2, Size: 64, Duration: 50 * time.Millisecond, Drain: 50 * time.Millisecond})
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Timeouts)
+	assert.Equal(t, 2, res.Errors)
+	res, err = Load(t.Context(), LoadConfig{Addr: addr, Conns: 2, Size: 64, Duration: 50 * time.Millisecond})
+	require.NoError(t, err)
+	assert.Zero(t, res.Errors, res.FirstError)
 	assert.Zero(t, res.Msgs)
-	assert.Contains(t, res.FirstError, "dial")
 }
 
 func TestLoadDuration(t *testing.T) {
@@ -101,6 +137,7 @@ func TestLoadBadConfig(t *testing.T) {
 		{Addr: "x", Conns: 0, Size: 64, Duration: time.Second},
 		{Addr: "x", Conns: 1, Size: 7, Duration: time.Second},
 		{Addr: "x", Conns: 1, Size: 64},
+		{Addr: "x", Conns: 1, Size: 64, Duration: time.Second, Drain: -time.Second},
 	} {
 		_, err := Load(t.Context(), cfg)
 		assert.True(t, errors.Is(err, ErrLoadConfig), "%+v: %v", cfg, err)

@@ -30,8 +30,8 @@ func Main(m *testing.M, env string, main func()) {
 
 // Child is the example running as a child process.
 type Child struct {
-	cmd   *exec.Cmd
-	lines *bufio.Scanner
+	cmd  *exec.Cmd
+	rest chan string // its stderr after the ready line, once it closes it
 	// Addr is the address the child said it serves on.
 	Addr string
 }
@@ -43,6 +43,14 @@ func Start(t *testing.T, env, args, ready string) *Child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), env+"="+args)
+	return StartCmd(t, cmd, ready)
+}
+
+// StartCmd is Start for a command the test makes itself (the example built
+// on its own, say). From the ready line on, the child's stderr is read in
+// the background, so that a child that logs much never blocks on it.
+func StartCmd(t *testing.T, cmd *exec.Cmd, ready string) *Child {
+	t.Helper()
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -50,16 +58,24 @@ func Start(t *testing.T, env, args, ready string) *Child {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	c := &Child{cmd: cmd, lines: bufio.NewScanner(stderr)}
+	c := &Child{cmd: cmd, rest: make(chan string, 1)}
 	t.Cleanup(func() {
 		if cmd.ProcessState == nil {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 		}
 	})
-	for c.lines.Scan() {
-		if a, ok := strings.CutPrefix(c.lines.Text(), ready); ok {
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() {
+		if a, ok := strings.CutPrefix(lines.Text(), ready); ok {
 			c.Addr = strings.Fields(a)[0]
+			go func() {
+				var rest strings.Builder
+				for lines.Scan() {
+					rest.WriteString(lines.Text() + "\n")
+				}
+				c.rest <- rest.String()
+			}()
 			return c
 		}
 	}
@@ -74,14 +90,11 @@ func (c *Child) Stop(t *testing.T, sig os.Signal) string {
 	if err := c.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	var rest strings.Builder
-	for c.lines.Scan() {
-		rest.WriteString(c.lines.Text() + "\n")
-	}
+	rest := <-c.rest // the child has closed its stderr: Wait may close ours
 	if err := c.cmd.Wait(); err != nil {
-		t.Fatalf("child: %v\n%s", err, rest.String())
+		t.Fatalf("child: %v\n%s", err, rest)
 	}
-	return rest.String()
+	return rest
 }
 
 // CLI is an example's command body: args without the program name, output

@@ -1,7 +1,9 @@
 // Package serve is the frame the server examples share, gevent style: the
 // program's body is a hub's main greenlet, which starts a server, then
 // either waits for SIGINT or SIGTERM (hub.WaitSignal) or checks the server
-// with a load of its own, and then stops it gracefully.
+// with a load of its own, and then stops it gracefully. Command parses the
+// flags the programs share (-serve, -addr, -max-handlers, -grace) with
+// their own.
 package serve
 
 import (
