@@ -16,7 +16,6 @@ func init() {
 			}
 			h.registerAt(g, ctx, name, r)
 		},
-		New:         (*Hub).newGreenlet,
 		Spawn:       (*Hub).spawn,
 		Start:       (*G).start,
 		StartLater:  (*G).startLater,

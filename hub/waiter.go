@@ -122,9 +122,8 @@ func (w *Waiter) woken() bool {
 // is killed. It returns nil if woken; otherwise ctx's cause, and then w is
 // settled as cancelled and will never be woken. If Wake and cancellation race,
 // Wake wins whenever it settled w first, and Wait returns nil: the wake-up is
-// never lost. A kill lands when Wait returns (see the package doc), after the
-// primitive's bookkeeping in the caller is the caller's to do in a deferred
-// call or before the next cooperative point.
+// never lost. Wait itself never lands a kill: a primitive that has
+// bookkeeping to do first calls Park, or does it and then calls Checkpoint.
 //
 // reason names the wait in dumps and monitor reports ("queue.get", ...).
 func (w *Waiter) Wait(ctx context.Context, reason string) error {

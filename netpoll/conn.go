@@ -198,10 +198,9 @@ func (l *waitList) remove(w *hub.Waiter) {
 
 // park is the wait of every blocking call here: called with mu held, it
 // queues a Waiter for ctx's caller on l, releases mu and parks until woken
-// (nil) or until ctx ends or the greenlet is killed (ctx's cause; the waiter
-// is then taken off l again before the kill lands, see hub.Waiter.Park).
-// mu is not held on return. Callers re-check their condition after a
-// wake-up.
+// (nil) or until ctx ends (its cause). If the greenlet is killed, the kill
+// lands here once the waiter is off l again (see hub.Waiter.Park). mu is
+// not held on return. Callers re-check their condition after a wake-up.
 func (l *waitList) park(ctx context.Context, mu *sync.Mutex, reason string) error {
 	w := hub.NewWaiter(ctx)
 	*l = append(*l, w)

@@ -319,8 +319,9 @@ func (s *StreamServer) Serve(ctx context.Context) error {
 	}
 	// A kill of the caller lands in the park below; as it unwinds, the
 	// server stops without waiting for its handlers.
+	parked := false
 	defer func() {
-		if g := hub.Current(ctx); g != nil && g.Killed() {
+		if parked {
 			s.stopNow()
 		}
 	}()
@@ -336,7 +337,10 @@ func (s *StreamServer) Serve(ctx context.Context) error {
 			s.stopWithin(ctx, s.cfg.stopTimeout)
 			return err
 		}
-		if err := s.ended.park(ctx, &s.mu, "netpoll.server.serve"); err != nil {
+		parked = true
+		err := s.ended.park(ctx, &s.mu, "netpoll.server.serve")
+		parked = false
+		if err != nil {
 			s.stopWithin(ctx, s.cfg.stopTimeout)
 			return err
 		}
@@ -363,8 +367,8 @@ func (s *StreamServer) stopWithin(ctx context.Context, d time.Duration) {
 // that says how many were killed. Stop is idempotent; a Stop during another
 // waits for that one. A handler may stop its own server: Stop then does not
 // wait for (or kill) the calling handler. If the calling greenlet is killed
-// while Stop waits, the handlers are killed without waiting, the server
-// ends stopped, and the kill lands in Stop.
+// while Stop waits, the handlers are killed and their connections closed
+// without waiting, the server ends stopped, and the kill lands in Stop.
 func (s *StreamServer) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	switch s.state {
@@ -390,12 +394,15 @@ func (s *StreamServer) Stop(ctx context.Context) error {
 	_ = s.ln.Close()
 	s.acceptor.Kill(ErrServerStopped)
 	self := hub.Current(ctx)
-	// The server ends stopped however this call ends: a kill of the caller
-	// lands in one of the waits below, and then the handlers are killed
-	// without waiting for them.
+	// The server ends stopped however this call ends. If a kill of the
+	// caller lands in one of the waits below, the handlers are killed and
+	// their connections closed without waiting for them (a handler stuck
+	// where a kill cannot land must not keep its client).
+	finished := false
 	defer func() {
-		if self != nil && self.Killed() {
+		if !finished {
 			s.killHandlers(self)
+			s.abortConns(self)
 		}
 		s.mu.Lock()
 		s.state = serverStopped
@@ -417,6 +424,7 @@ func (s *StreamServer) Stop(ctx context.Context) error {
 				n, stuck, killGrace, context.Cause(ctx))
 		}
 	}
+	finished = true
 	return err
 }
 

@@ -842,16 +842,20 @@ func TestServeKilled(t *testing.T) {
 // returns nil at once) and lands in Stop.
 func TestStopKilled(t *testing.T) {
 	h := newHub(t)
-	ls := &lineServer{}
+	ls := &lineServer{release: make(chan struct{})}
+	defer close(ls.release)
 	s := newServer(t, h, ls.handle)
 	client := holdConn(t, s.Addr().String(), "stuck")
+	// Parked where a kill cannot land: only closing its connection frees
+	// the client.
+	holder := holdConn(t, s.Addr().String(), "hold")
 	returned := false
 	g := hubsched.Spawn(h, context.Background(), sched.Task{Run: func(ctx context.Context) error {
 		_ = s.Stop(ctx) // no deadline: the stop timeout (longer than this test waits)
 		returned = true // not reached: the kill lands in Stop
 		return nil
 	}})
-	for ls.running.Load() == 0 || g.State() != hub.StateParked {
+	for ls.running.Load() < 2 || g.State() != hub.StateParked {
 		runtime.Gosched()
 	}
 	start := time.Now()
@@ -864,9 +868,11 @@ func TestStopKilled(t *testing.T) {
 	if returned {
 		t.Fatal("Stop returned normally after a kill")
 	}
-	client.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := client.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
-		t.Fatalf("the handler's connection: %v, want closed", err)
+	for _, c := range []net.Conn{client, holder} {
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("a handler's connection: %v, want closed", err)
+		}
 	}
 	if err := s.Stop(testCtx(t, time.Second)); err != nil {
 		t.Fatalf("Stop after the kill: %v", err)

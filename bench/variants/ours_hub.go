@@ -16,7 +16,7 @@ import (
 // without locks: with P = 1 (the default) the hub runs one greenlet at a
 // time and its token hand-off orders their memory accesses.
 func init() {
-	oursMicro("spawn_join", "gevent_go_hub_run", "hub.Run main greenlet spawns N greenlets (h.Spawn), then h.Wait: the gevent pattern", func(b *harness.B) error {
+	oursMicro("spawn_join", "gevent_go_hub_run", "hub.Run main greenlet spawns N greenlets (the hub-level spawn of internal/sched), then h.Wait: the gevent pattern", func(b *harness.B) error {
 		n := 0
 		err := withHub(b, nil, func(ctx context.Context, h *hub.Hub) error {
 			for range b.N {
@@ -26,7 +26,7 @@ func init() {
 		})
 		return errors.Join(err, checkCount("spawn_join", int64(n), int64(b.N)))
 	})
-	oursMicro("spawn_join", "gevent_go_hub_plain", "h.Spawn from a plain goroutine, then h.Wait", func(b *harness.B) error {
+	oursMicro("spawn_join", "gevent_go_hub_plain", "the hub-level spawn (internal/sched) from a plain goroutine, then h.Wait", func(b *harness.B) error {
 		h, err := hub.New()
 		if err != nil {
 			return err

@@ -63,9 +63,7 @@ type API[H, G any] struct {
 	// that it may share one allocation with the caller's own handle), a
 	// new greenlet of h running r, not yet started.
 	Register func(h H, g G, ctx context.Context, name string, r Runner)
-	// New creates a greenlet of h for t, not yet started.
-	New func(h H, ctx context.Context, t Task) G
-	// Spawn is New followed by Start.
+	// Spawn creates a greenlet of h for t and starts it (see Start).
 	Spawn func(h H, ctx context.Context, t Task) G
 	// Start queues g for a run token; it never blocks. Starting a started,
 	// dead or killed greenlet does nothing; on a stopped hub g ends at once
