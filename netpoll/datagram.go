@@ -57,20 +57,16 @@ const maxDatagram = 64 << 10
 // free port, see Addr) that runs handler for every datagram received, in a
 // greenlet of its own, with that greenlet's ctx, the server's socket bound
 // to it, a copy of the datagram (the handler may keep it) and its sender.
-// Options: WithMaxHandlers and WithStopTimeout; WithPool,
-// WithSpawner, WithMaxConns and WithIdleTimeout are an error, and the other
-// connection options (which concern TCP) have no effect. Nothing is bound
-// until Start. A nil handler panics.
-func NewDatagramServer(addr string, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...ServerOption) (*DatagramServer, error) {
+// It takes the DatagramOptions, WithMaxHandlers and WithStopTimeout; the
+// stream server's and the connections' options do not compile here.
+// Nothing is bound until Start. A nil handler panics.
+func NewDatagramServer(addr string, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...DatagramOption) (*DatagramServer, error) {
 	if handler == nil {
 		panic("netpoll: nil handler")
 	}
-	cfg, err := serverConfig(opts)
+	cfg, err := resolve(opts)
 	if err != nil {
 		return nil, err
-	}
-	if cfg.spawner != nil || cfg.maxConns != 0 || cfg.idle != 0 {
-		return nil, fmt.Errorf("netpoll: a DatagramServer takes no WithPool, WithSpawner, WithMaxConns or WithIdleTimeout: %w", errInvalid)
 	}
 	return &DatagramServer{addr: addr, handler: handler, cfg: cfg}, nil
 }

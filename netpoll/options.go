@@ -28,7 +28,7 @@ const (
 
 // An Option configures a connection: it is taken by Dial, DialTLS, Listen,
 // ListenPacket and, as every Option is also a ServerOption, by
-// NewStreamServer and NewDatagramServer. WithInboundLimit, WithIdleTimeout
+// NewStreamServer. WithInboundLimit, WithIdleTimeout
 // and WithStdlib apply everywhere; WithInboundBudget bounds a Listener's or
 // StreamServer's connections together, and Dial returns an error if given
 // it.
@@ -37,10 +37,11 @@ type Option interface {
 	connOnly() // marks the options Dial and Listen take; applied as a ServerOption
 }
 
-// A ServerOption configures NewStreamServer or NewDatagramServer: the
-// server options (WithMaxHandlers, WithMaxConns, WithSpawner, WithPool,
-// WithHubs, WithStopTimeout) and every Option. A server option given to
-// Dial or Listen does not compile.
+// A ServerOption configures NewStreamServer: the server options
+// (WithMaxHandlers, WithMaxConns, WithSpawner, WithPool, WithHubs,
+// WithStopTimeout) and every Option. A server option given to Dial or
+// Listen does not compile. NewDatagramServer takes only the DatagramOptions
+// among them.
 type ServerOption interface {
 	applyServer(*config) error
 }
@@ -51,10 +52,25 @@ type connOption func(*config) error
 func (connOption) connOnly()                     {}
 func (f connOption) applyServer(c *config) error { return f(c) }
 
+// A DatagramOption configures NewDatagramServer: WithMaxHandlers and
+// WithStopTimeout, the only options a DatagramServer takes. Each is a
+// ServerOption too; any other option given to NewDatagramServer does not
+// compile.
+type DatagramOption interface {
+	ServerOption
+	datagram() // marks the options a DatagramServer takes
+}
+
 // serverOption is a ServerOption that is no Option.
 type serverOption func(*config) error
 
 func (f serverOption) applyServer(c *config) error { return f(c) }
+
+// anyServerOption is a DatagramOption, and so a ServerOption.
+type anyServerOption func(*config) error
+
+func (anyServerOption) datagram()                     {}
+func (f anyServerOption) applyServer(c *config) error { return f(c) }
 
 // config is the resolved options of a listener, a dialed connection or a
 // server. Connections keep a pointer to the one they were made with; it is
@@ -192,10 +208,11 @@ func WithStdlib() Option {
 // WithMaxHandlers bounds the server's concurrently running handlers to n.
 // While n handlers run, the server stops accepting, and new clients wait in
 // the kernel's listen backlog until a handler returns (gevent's
-// StreamServer with a Pool of n). 0, the default, means unbounded; n must
-// not be negative. Server only.
-func WithMaxHandlers(n int) ServerOption {
-	return serverOption(func(c *config) error {
+// StreamServer with a Pool of n); a DatagramServer leaves datagrams in the
+// kernel's socket buffer meanwhile. 0, the default, means unbounded; n must
+// not be negative. Both servers.
+func WithMaxHandlers(n int) DatagramOption {
+	return anyServerOption(func(c *config) error {
 		if n < 0 {
 			return fmt.Errorf("netpoll: max handlers %d: %w", n, errInvalid)
 		}
@@ -210,7 +227,7 @@ func WithMaxHandlers(n int) ServerOption {
 // connection accepted
 // beyond it is closed at once, so the client fails fast instead of waiting
 // in the backlog as under WithMaxHandlers. 0, the default, means unbounded;
-// n must not be negative. Server only.
+// n must not be negative. Stream server only.
 func WithMaxConns(n int) ServerOption {
 	return serverOption(func(c *config) error {
 		if n < 0 {
@@ -227,7 +244,8 @@ func WithMaxConns(n int) ServerOption {
 // connection). spawn may park the accepting greenlet while it is full (a
 // pool.Pool's Spawn does): the server then holds that one accepted
 // connection and the rest wait in the backlog. The default spawns an
-// unbounded greenlet per connection on the server's hub. Server only.
+// unbounded greenlet per connection on the server's hub. Stream server
+// only.
 func WithSpawner(spawn func(ctx context.Context, fn func(ctx context.Context)) error) ServerOption {
 	return serverOption(func(c *config) error {
 		if spawn == nil {
@@ -242,7 +260,7 @@ func WithSpawner(spawn func(ctx context.Context, fn func(ctx context.Context)) e
 // StreamServer(spawn=Pool(n)): while p is full the accepting greenlet waits
 // in pool.Spawn, so the server stops accepting and new clients wait in the
 // kernel's listen backlog until a handler returns. p may be shared with
-// other work; its size bounds them all together. Server only.
+// other work; its size bounds them all together. Stream server only.
 func WithPool(p *pool.Pool) ServerOption {
 	if p == nil {
 		return serverOption(func(*config) error { return fmt.Errorf("netpoll: nil pool: %w", errInvalid) })
@@ -257,7 +275,7 @@ func WithPool(p *pool.Pool) ServerOption {
 // handlers on one hub run one at a time and share that hub's state without
 // locks; handlers on different hubs run in parallel. The accept loop stays
 // on the server's hub (the hub of the ctx given to Start, hub.For).
-// Without WithSpawner only; server only.
+// Without WithSpawner only; stream server only.
 func WithHubs(hubs ...*hub.Hub) ServerOption {
 	return serverOption(func(c *config) error {
 		if len(hubs) == 0 {
@@ -275,9 +293,9 @@ func WithHubs(hubs ...*hub.Hub) ServerOption {
 
 // WithStopTimeout sets how long Serve, when its ctx ends, lets handlers
 // finish before it kills them (default DefaultStopTimeout, gevent's
-// stop_timeout). d must not be negative. Server only.
-func WithStopTimeout(d time.Duration) ServerOption {
-	return serverOption(func(c *config) error {
+// stop_timeout). d must not be negative. Both servers.
+func WithStopTimeout(d time.Duration) DatagramOption {
+	return anyServerOption(func(c *config) error {
 		if d < 0 {
 			return fmt.Errorf("netpoll: stop timeout %v: %w", d, hub.ErrNegativeDuration)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/gevent-go/gevent/hub"
 	"github.com/gevent-go/gevent/internal/hubtest"
 	"github.com/gevent-go/gevent/internal/sched"
+	"github.com/gevent-go/gevent/pool"
 )
 
 func listenUDP(t *testing.T, ctx context.Context) *PacketConn {
@@ -122,10 +124,41 @@ func TestListenPacketErrors(t *testing.T) {
 	if _, err := ListenPacket(context.Background(), "tcp", "127.0.0.1:0"); !errors.Is(err, ErrUnsupportedNetwork) {
 		t.Fatalf("tcp: %v", err)
 	}
-	for _, o := range []ServerOption{WithPool(nil), WithMaxConns(1), WithIdleTimeout(time.Second), WithSpawner(func(context.Context, func(context.Context)) error { return nil })} {
-		if _, err := NewDatagramServer("127.0.0.1:0", func(context.Context, *PacketConn, []byte, net.Addr) {}, o); err == nil {
-			t.Fatal("a datagram server accepted an option it does not take")
+	if _, err := NewDatagramServer("127.0.0.1:0", func(context.Context, *PacketConn, []byte, net.Addr) {}, WithMaxHandlers(-1)); !errors.Is(err, errInvalid) {
+		t.Fatalf("negative max handlers: %v", err)
+	}
+}
+
+// TestDatagramOptions: only WithMaxHandlers and WithStopTimeout are
+// DatagramOptions, so no other option given to NewDatagramServer compiles
+// (not even through a ServerOption variable: no other option's dynamic type
+// is one either); both still configure a StreamServer.
+func TestDatagramOptions(t *testing.T) {
+	dopt := reflect.TypeFor[DatagramOption]()
+	for name, o := range map[string]ServerOption{
+		"WithMaxHandlers": WithMaxHandlers(1),
+		"WithStopTimeout": WithStopTimeout(time.Second),
+	} {
+		if !reflect.TypeOf(o).Implements(dopt) {
+			t.Errorf("%s is not a DatagramOption", name)
 		}
+	}
+	for name, o := range map[string]ServerOption{
+		"WithPool":          WithPool(pool.New(1)),
+		"WithMaxConns":      WithMaxConns(1),
+		"WithSpawner":       WithSpawner(func(context.Context, func(context.Context)) error { return nil }),
+		"WithHubs":          WithHubs(hub.Default()),
+		"WithIdleTimeout":   WithIdleTimeout(time.Second),
+		"WithInboundLimit":  WithInboundLimit(1 << 10),
+		"WithInboundBudget": WithInboundBudget(1 << 10),
+		"WithStdlib":        WithStdlib(),
+	} {
+		if reflect.TypeOf(o).Implements(dopt) {
+			t.Errorf("%s is a DatagramOption", name)
+		}
+	}
+	if _, err := NewStreamServer("127.0.0.1:0", func(context.Context, *Conn) {}, WithMaxHandlers(1), WithStopTimeout(time.Second)); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -156,7 +189,7 @@ func exchange(t *testing.T, addr net.Addr, msgs ...string) []string {
 }
 
 // newDatagram returns a started DatagramServer on h.
-func newDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...ServerOption) *DatagramServer {
+func newDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...DatagramOption) *DatagramServer {
 	t.Helper()
 	s, err := NewDatagramServer("127.0.0.1:0", handler, opts...)
 	if err != nil {
@@ -169,7 +202,7 @@ func newDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *
 }
 
 // startDatagram is newDatagram, stopped (successfully) when the test ends.
-func startDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...ServerOption) *DatagramServer {
+func startDatagram(t *testing.T, h *hub.Hub, handler func(ctx context.Context, c *PacketConn, data []byte, from net.Addr), opts ...DatagramOption) *DatagramServer {
 	t.Helper()
 	s := newDatagram(t, h, handler, opts...)
 	t.Cleanup(func() {
