@@ -315,5 +315,5 @@ func TestLocalConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
-// hubsched is the hub's scheduler as these tests drives it.
+// hubsched is the hub's scheduler as these tests drive it.
 var hubsched = sched.Get[*hub.Hub, *hub.G]()

@@ -143,12 +143,12 @@
 // # Options and hubs
 //
 // An Option configures a connection and is taken by what makes them (Dial,
-// DialTLS, Listen, ListenPacket) and by the StreamServer; a ServerOption (WithMaxHandlers, WithPool, ...) only by the
-// servers, so giving one to Dial or Listen does not compile; and a
-// DatagramServer takes only the two DatagramOptions (WithMaxHandlers,
-// WithStopTimeout), so any other option given to it does not compile
-// either. No option picks the hub: a
-// server runs on the hub its Start ctx is bound to (hub.For), so
+// DialTLS, Listen, ListenPacket) and by the StreamServer; a ServerOption
+// (WithMaxHandlers, WithPool, ...) only by the servers, so giving one to
+// Dial or Listen does not compile; and a DatagramServer takes only the two
+// DatagramOptions (WithMaxHandlers, WithStopTimeout), so any other option
+// given to it does not compile either. No option picks the hub: a server
+// runs on the hub its Start ctx is bound to (hub.For), so
 // srv.Start(hub.NewContext(ctx, h)) serves on h.
 //
 // # Where netpoll sits

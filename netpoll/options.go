@@ -28,10 +28,9 @@ const (
 
 // An Option configures a connection: it is taken by Dial, DialTLS, Listen,
 // ListenPacket and, as every Option is also a ServerOption, by
-// NewStreamServer. WithInboundLimit, WithIdleTimeout
-// and WithStdlib apply everywhere; WithInboundBudget bounds a Listener's or
-// StreamServer's connections together, and Dial returns an error if given
-// it.
+// NewStreamServer. WithInboundLimit, WithIdleTimeout and WithStdlib apply
+// everywhere; WithInboundBudget bounds a Listener's or StreamServer's
+// connections together, and Dial returns an error if given it.
 type Option interface {
 	ServerOption
 	connOnly() // marks the options Dial and Listen take; applied as a ServerOption

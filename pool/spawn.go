@@ -36,7 +36,7 @@ func Go(ctx context.Context, s Spawner, fn func(ctx context.Context) error, opts
 	if fn == nil {
 		panic("pool: nil function")
 	}
-	return Spawn(ctx, s, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, opts...)
+	return Spawn(ctx, s, noValue(fn), opts...)
 }
 
 // Submit runs fn as a new member of s, as Go does, for a caller that only
@@ -56,7 +56,7 @@ func Submit(ctx context.Context, s Spawner, fn func(ctx context.Context) error, 
 	if err := st.acquire(ctx); err != nil {
 		return err
 	}
-	g := start(ctx, st, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, false, opts)
+	g := start(ctx, st, noValue(fn), false, opts)
 	// Ended without running: the hub refused it (stopped) or ctx ended
 	// before it began. One that ran and failed meanwhile (another hub,
 	// P > 1) is the hub's to report.
@@ -64,6 +64,11 @@ func Submit(ctx context.Context, s Spawner, fn func(ctx context.Context) error, 
 		return g.Err()
 	}
 	return nil
+}
+
+// noValue makes fn, a function without a value, one that Spawn can run.
+func noValue(fn func(ctx context.Context) error) func(context.Context) (struct{}, error) {
+	return func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }
 }
 
 // refused returns a greenlet for fn that never runs and has ended with err,

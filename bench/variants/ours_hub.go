@@ -178,5 +178,5 @@ func collect(errs *[]error) func(context.Context, sched.Outcome) {
 	}
 }
 
-// hubsched is the hub's scheduler as the hub-level variants drives it.
+// hubsched is the hub's scheduler as the hub-level variants drive it.
 var hubsched = sched.Get[*hub.Hub, *hub.G]()

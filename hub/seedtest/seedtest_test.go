@@ -339,5 +339,5 @@ func TestReport(t *testing.T) {
 	assert.Contains(t, r, "g1 -[yield]-> g2(w)")
 }
 
-// hubsched is the hub's scheduler as these tests drives it.
+// hubsched is the hub's scheduler as these tests drive it.
 var hubsched = sched.Get[*hub.Hub, *hub.G]()
